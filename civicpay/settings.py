@@ -1,0 +1,246 @@
+"""CivicPay settings: one module, every value from the environment (see .env.example).
+
+Profiles (CIVICPAY_ENV):
+- ``embedded`` (default): one machine, SQLite in WAL mode, database task worker, sandboxes and the
+  dev mailbox on. Safe for a demo, never for real money.
+- ``test``: as embedded, tuned for the test suite (fast hashing, local-memory cache).
+- ``production``: refuses to start without a secret key, allowed hosts and a real database; the
+  sandbox is always off.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+PROFILE = env.str("CIVICPAY_ENV", default="embedded")
+if PROFILE not in {"embedded", "test", "production"}:
+    raise ImproperlyConfigured(f"CIVICPAY_ENV must be embedded, test or production, not {PROFILE!r}")
+PRODUCTION = PROFILE == "production"
+TESTING = PROFILE == "test"
+
+VAR_DIR = Path(env.str("CIVICPAY_VAR_DIR", default=str(BASE_DIR / "var")))
+
+# --- Security -------------------------------------------------------------------------------------
+_DEMO_SECRET = "embedded-demo-secret-key-not-for-production-use-0123456789abcdef"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default="" if PRODUCTION else _DEMO_SECRET)
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+BASE_URL = env.str("CIVICPAY_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+if PRODUCTION:
+    problems = []
+    if not SECRET_KEY or SECRET_KEY == _DEMO_SECRET or len(SECRET_KEY) < 50:
+        problems.append("SECRET_KEY must be set to a random value of at least 50 characters")
+    if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS must list the site's host names")
+    if not env.str("DATABASE_URL", default="").startswith(("postgres://", "postgresql://")):
+        problems.append("DATABASE_URL must point at PostgreSQL")
+    if DEBUG:
+        problems.append("DEBUG must be off")
+    if problems:
+        raise ImproperlyConfigured("Production profile refuses to start: " + "; ".join(problems))
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# The gateway simulators and the dev mailbox: never in production.
+SANDBOX_ENABLED = False if PRODUCTION else env.bool("SANDBOX_ENABLED", default=True)
+
+# --- Applications (layers: see docs/architecture.md) ---------------------------------------------
+INSTALLED_APPS = [
+    # core
+    "civicpay.core",
+    # platform
+    "civicpay.directory",
+    "civicpay.accounts",
+    "civicpay.notifications",
+    # web
+    "civicpay.portal",
+    "civicpay.backoffice",
+    # third party and contrib
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "django_tasks_db",
+]
+if SANDBOX_ENABLED:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("civicpay.backoffice") + 1, "civicpay.sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "civicpay.urls"
+WSGI_APPLICATION = "civicpay.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "civicpay" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "civicpay.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'civicpay.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
+            # two writers queue up instead of deadlocking on a lock upgrade.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": env.cache(
+        "CACHE_URL",
+        default="locmemcache://civicpay" if TESTING else "dbcache://civicpay_cache",
+    )
+}
+
+# --- Background tasks (django.tasks) --------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "notifications"],
+    }
+}
+
+# --- Accounts and authentication ------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "civicpay.accounts.backends.EmailOrPhoneBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:home"
+ACCOUNT_ACTIVATION_MAX_AGE = timedelta(hours=env.int("ACCOUNT_ACTIVATION_HOURS", default=48))
+PASSWORD_HASHERS = (
+    ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if TESTING
+    else [
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Log-in throttling per account (django-axes): 5 failures lock that account for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "civicpay.accounts.views.lockout"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# --- E-mail and SMS -------------------------------------------------------------------------------
+# SMTP when EMAIL_URL is set (smtp://user:pass@host:587, smtp+tls://…), otherwise the dev mailbox.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "civicpay.notifications.backends.DevMailboxEmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CivicPay <no-reply@civicpay.local>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+# "devinbox" keeps SMS in the dev mailbox; "http" posts them to SMS_GATEWAY_URL.
+SMS_BACKEND = env.str("SMS_BACKEND", default="devinbox")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_SENDER = env.str("SMS_SENDER", default="CIVICPAY")
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+if PRODUCTION and EMAIL_BACKEND.endswith("DevMailboxEmailBackend"):
+    raise ImproperlyConfigured("Production profile refuses to start: EMAIL_URL must configure SMTP")
+
+SUPPORT_HOTLINE = env.str("CIVICPAY_SUPPORT_HOTLINE", default="1900 1023")
+SITE_NAME = env.str("CIVICPAY_SITE_NAME", default="CivicPay")
+
+# --- Internationalisation -------------------------------------------------------------------------
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "civicpay" / "locale"]
+TIME_ZONE = "Asia/Ho_Chi_Minh"  # shown to people; everything is stored in UTC
+USE_I18N = True
+USE_TZ = True
+USE_THOUSAND_SEPARATOR = True
+
+# --- Static and private files ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "civicpay" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Uploaded and issued files live outside the web root and are served only through access checks.
+PRIVATE_ROOT = Path(env.str("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
+MEDIA_ROOT = PRIVATE_ROOT
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

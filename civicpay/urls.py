@@ -1,0 +1,14 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("tai-khoan/", include("civicpay.accounts.urls")),
+    path("can-bo/", include("civicpay.backoffice.urls")),
+    path("", include("civicpay.portal.urls")),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.insert(0, path("sandbox/", include("civicpay.sandbox.urls")))

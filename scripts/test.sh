@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every check: ruff, mypy, the whole suite on SQLite (browser tests included), and the suite again on
+# PostgreSQL when DATABASE_URL points at one. Extra arguments go to pytest (e.g. ./dev test -k mailbox).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+PY=.venv/bin/python
+export CIVICPAY_ENV=test
+PG_URL=${DATABASE_URL:-}
+unset DATABASE_URL
+
+$PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+log "ruff"
+.venv/bin/ruff check .
+log "mypy"
+.venv/bin/mypy civicpay tests bench
+
+log "pytest on SQLite"
+$PY -m pytest -q -p no:cacheprovider "$@"
+
+case "$PG_URL" in
+  postgres://*|postgresql://*)
+    log "pytest on PostgreSQL ($PG_URL), browser journeys excluded (they ran above)"
+    DATABASE_URL=$PG_URL $PY -m pytest -q -p no:cacheprovider -m "not browser" "$@"
+    ;;
+  *) log "DATABASE_URL is not PostgreSQL: PostgreSQL run skipped" ;;
+esac
