@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "civicpay.directory",
     "civicpay.accounts",
     "civicpay.notifications",
+    # domain
+    "civicpay.dossiers",
+    "civicpay.billing",
     # web
     "civicpay.portal",
     "civicpay.backoffice",
@@ -191,20 +194,35 @@ AXES_LOCKOUT_CALLABLE = "civicpay.accounts.views.lockout"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # --- E-mail and SMS -------------------------------------------------------------------------------
-# SMTP when EMAIL_URL is set (smtp://user:pass@host:587, smtp+tls://…), otherwise the dev mailbox.
+# SMTP when EMAIL_URL is set (smtp://user:pass@host:587, smtp+tls://…, smtp+ssl://…), otherwise the
+# dev mailbox. Django 6.1 mailers: the delivery task sends through ``mailers.default``.
+EMAIL_TIMEOUT_SECONDS = env.int("EMAIL_TIMEOUT", default=15)
 if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    _smtp = env.email_url("EMAIL_URL")
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _smtp["EMAIL_HOST"],
+                "port": _smtp["EMAIL_PORT"],
+                "username": _smtp.get("EMAIL_HOST_USER") or None,
+                "password": _smtp.get("EMAIL_HOST_PASSWORD") or None,
+                "use_tls": bool(_smtp.get("EMAIL_USE_TLS")),
+                "use_ssl": bool(_smtp.get("EMAIL_USE_SSL")),
+                "timeout": EMAIL_TIMEOUT_SECONDS,
+            },
+        }
+    }
 else:
-    EMAIL_BACKEND = "civicpay.notifications.backends.DevMailboxEmailBackend"
+    MAILERS = {"default": {"BACKEND": "civicpay.notifications.backends.DevMailboxEmailBackend", "OPTIONS": {}}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CivicPay <no-reply@civicpay.local>")
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 # "devinbox" keeps SMS in the dev mailbox; "http" posts them to SMS_GATEWAY_URL.
 SMS_BACKEND = env.str("SMS_BACKEND", default="devinbox")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
 SMS_SENDER = env.str("SMS_SENDER", default="CIVICPAY")
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
-if PRODUCTION and EMAIL_BACKEND.endswith("DevMailboxEmailBackend"):
+if PRODUCTION and not env.str("EMAIL_URL", default=""):
     raise ImproperlyConfigured("Production profile refuses to start: EMAIL_URL must configure SMTP")
 
 SUPPORT_HOTLINE = env.str("CIVICPAY_SUPPORT_HOTLINE", default="1900 1023")

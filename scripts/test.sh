@@ -12,9 +12,9 @@ unset DATABASE_URL
 $PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 
 log "ruff"
-.venv/bin/ruff check .
+.venv/bin/ruff check . && .venv/bin/ruff format --check .
 log "mypy"
-.venv/bin/mypy civicpay tests bench
+.venv/bin/mypy $(ls -d civicpay tests bench 2>/dev/null)
 
 log "pytest on SQLite"
 $PY -m pytest -q -p no:cacheprovider "$@"

@@ -40,7 +40,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("ngày đăng ký"), default=timezone.now)
     activated_at = models.DateTimeField(_("ngày kích hoạt"), null=True, blank=True)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -91,6 +91,9 @@ class OrganisationMember(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="one_membership_per_user")]
 
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation}"
+
 
 class OfficerRole(models.TextChoices):
     RECEPTION = "reception", _("Cán bộ tiếp nhận")
@@ -103,7 +106,9 @@ class Officer(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="officer")
     agency = models.ForeignKey("directory.Agency", on_delete=models.PROTECT, related_name="officers")
-    roles = models.JSONField(_("vai trò"), default=list, help_text=_("Danh sách vai trò: reception, finance, agency_admin"))
+    roles = models.JSONField(
+        _("vai trò"), default=list, help_text=_("Danh sách vai trò: reception, finance, agency_admin")
+    )
     title = models.CharField(_("chức danh"), max_length=100, blank=True)
 
     class Meta:

@@ -21,7 +21,11 @@ class Agency(models.Model):
         _("tỉnh/thành phố"), help_text=_("Mã tỉnh theo danh mục sau 01/07/2025")
     )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
         verbose_name=_("cơ quan cấp trên"),
     )
     tax_code = models.CharField(_("mã số thuế"), max_length=14, blank=True)
