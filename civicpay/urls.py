@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("tai-khoan/", include("civicpay.accounts.urls")),
     path("can-bo/", include("civicpay.backoffice.urls")),
+    path("dia-gioi/", include("civicpay.directory.urls")),
     path("", include("civicpay.portal.urls")),
 ]
 

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from civicpay.directory.text import fold
 
 
 class FeeKind(models.TextChoices):
@@ -32,6 +36,7 @@ class Agency(models.Model):
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    search_text = models.TextField(editable=False, blank=True, default="")
 
     class Meta:
         ordering = ["province_code", "name"]
@@ -41,11 +46,27 @@ class Agency(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # search_text is derived data, not business logic: refreshing it here means no write path
+        # (admin, factories, services, shell) can leave an agency unfindable.
+        self.search_text = agency_search_text(self)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
     @property
     def province_name(self) -> str:
         from civicpay.directory.places import province_name
 
         return province_name(self.province_code)
+
+
+def agency_search_text(agency: Agency) -> str:
+    """Code, name, address and province — current and pre-2025 names ("Quảng Nam" finds Đà Nẵng's agencies)."""
+    from civicpay.directory.places import legacy_province_names, province_name
+
+    parts = [agency.code, agency.name, agency.address, province_name(agency.province_code)]
+    return fold(" ".join([*parts, *legacy_province_names(agency.province_code)]))
 
 
 class Procedure(models.Model):
@@ -57,6 +78,7 @@ class Procedure(models.Model):
     processing_days = models.PositiveSmallIntegerField(_("thời hạn giải quyết (ngày làm việc)"), default=5)
     description = models.TextField(_("mô tả"), blank=True)
     is_active = models.BooleanField(_("đang áp dụng"), default=True)
+    search_text = models.TextField(editable=False, blank=True, default="")
 
     class Meta:
         ordering = ["agency", "code"]
@@ -67,6 +89,18 @@ class Procedure(models.Model):
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived search column, refreshed on every save for the same reason as Agency.search_text.
+        self.search_text = procedure_search_text(code=self.code, name=self.name)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+
+def procedure_search_text(*, code: str, name: str) -> str:
+    """What procedure search compares against: code and name, folded (no case, no diacritics)."""
+    return fold(f"{code} {name}")
+
 
 class FeeScheduleLine(models.Model):
     """One line of a procedure's fee schedule. ``amount`` is integer VND; ``None`` = set by the officer."""
@@ -75,6 +109,13 @@ class FeeScheduleLine(models.Model):
     kind = models.CharField(_("loại"), max_length=24, choices=FeeKind.choices)
     description = models.CharField(_("nội dung"), max_length=255)
     amount = models.BigIntegerField(_("số tiền (VNĐ)"), null=True, blank=True, help_text=_("Để trống nếu cán bộ nhập"))
+    unit = models.CharField(
+        _("đơn vị tính"),
+        max_length=30,
+        blank=True,
+        default="",
+        help_text=_("Ví dụ: trang, bản. Để trống nếu thu một lần cho cả hồ sơ"),
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
