@@ -1,0 +1,27 @@
+"""``manage.py civicpay_worker``: the task worker for queues default + notifications, and periodic jobs."""
+
+from __future__ import annotations
+
+import threading
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from civicpay.core.worker import install_stop_signals, periodic_jobs, run_worker_loop
+
+
+class Command(BaseCommand):
+    help = "Run background tasks (queues default and notifications) and periodic jobs until SIGTERM/SIGINT."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--queues", default="default,notifications", help="Comma-separated queue names.")
+        parser.add_argument("--interval", type=float, default=1.0, help="Seconds to wait when idle.")
+
+    def handle(self, *args: Any, queues: str, interval: float, **options: Any) -> None:
+        stop = threading.Event()
+        install_stop_signals(stop)
+        names = [job.name for job in periodic_jobs()]
+        self.stdout.write(f"civicpay_worker: queues={queues} periodic={','.join(names) or '-'}")
+        run_worker_loop(stop=stop, queue_names=[q for q in queues.split(",") if q], interval=interval)
+        self.stdout.write("civicpay_worker: stopped")

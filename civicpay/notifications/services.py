@@ -1,0 +1,94 @@
+"""Writing notifications: the outbox is filled here, inside the caller's transaction.
+
+Callers (billing, payments, accounts, otp …) call ``notification_send`` next to the state change it
+announces. Nothing leaves the machine until that transaction commits; then the delivery task picks
+the message up (see ``civicpay.notifications.tasks``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+
+from civicpay.core import clock
+from civicpay.notifications.models import Channel, OutboxMessage, Status
+from civicpay.notifications.tasks import enqueue_delivery
+
+if TYPE_CHECKING:
+    from civicpay.accounts.models import User
+
+
+def notification_send(
+    *,
+    channel: str,
+    to: str,
+    subject: str = "",
+    body: str,
+    key: str,
+    user: User | None = None,
+    html_body: str = "",
+) -> OutboxMessage:
+    """Put one message in the outbox, once per idempotency ``key``, and deliver it after commit.
+
+    A second call with a key already used returns the first message unchanged and sends nothing, so
+    a callback processed twice still sends one SMS. Choose keys that name the event, e.g.
+    ``f"payment:{payment.pk}:success:sms"``.
+
+    ``Channel.PORTAL`` messages need ``user``: they are shown in that user's portal and count as
+    sent at once.
+    """
+    if channel not in Channel.values:
+        raise ValueError(f"Unknown notification channel {channel!r}")
+    if not key:
+        raise ValueError("An idempotency key is required")
+    if channel == Channel.PORTAL and user is None:
+        raise ValueError("A portal notification needs the user it is for")
+    if channel != Channel.PORTAL and not to:
+        raise ValueError("A recipient is required")
+
+    existing = OutboxMessage.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+
+    now = clock.now()
+    is_portal = channel == Channel.PORTAL
+    try:
+        # A savepoint: losing the race on the unique key must not break the caller's transaction.
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                channel=channel,
+                to=to or (user.email if user is not None else ""),
+                subject=subject,
+                body=body,
+                html_body=html_body,
+                key=key,
+                user=user,
+                status=Status.SENT if is_portal else Status.PENDING,
+                sent_at=now if is_portal else None,
+                next_attempt_at=None if is_portal else now,
+            )
+    except IntegrityError:
+        return OutboxMessage.objects.get(key=key)
+
+    if not is_portal:
+        message_id = message.pk
+        transaction.on_commit(lambda: enqueue_delivery(message_id), robust=True)
+    return message
+
+
+def notification_mark_read(*, message: OutboxMessage, user: User) -> OutboxMessage:
+    """Mark one of ``user``'s portal notifications read. Someone else's message is not found."""
+    with transaction.atomic():
+        locked = OutboxMessage.objects.select_for_update().get(pk=message.pk, user=user, channel=Channel.PORTAL)
+        if locked.read_at is None:
+            locked.read_at = clock.now()
+            locked.save(update_fields=["read_at"])
+    return locked
+
+
+def notification_mark_all_read(*, user: User) -> int:
+    """Mark every unread portal notification of ``user`` read; returns how many changed."""
+    return OutboxMessage.objects.filter(user=user, channel=Channel.PORTAL, read_at__isnull=True).update(
+        read_at=clock.now()
+    )
