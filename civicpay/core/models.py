@@ -53,3 +53,18 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit log is append-only")
+
+
+class Sequence(models.Model):
+    """A named counter (e.g. dossier codes per agency and day). Read and bump it only through
+    ``civicpay.core.sequences.next_value`` inside the transaction that uses the number."""
+
+    scope = models.CharField(max_length=120, unique=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("bộ đếm")
+        verbose_name_plural = _("bộ đếm")
+
+    def __str__(self) -> str:
+        return f"{self.scope} = {self.value}"

@@ -1,0 +1,146 @@
+"""Payment requests: what a payer owes (a dossier's fee notice, later a store order's invoice).
+
+Billing knows its owner only as ``(owner_kind, owner_id)``; the owner app registers a handler in
+``civicpay.billing.registry`` to hear when a request is paid, cancelled or expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from civicpay.directory.models import FeeKind
+
+
+class PaymentRequestStatus(models.TextChoices):
+    ISSUED = "issued", _("Chờ thanh toán")
+    PAID = "paid", _("Đã thanh toán")
+    CANCELLED = "cancelled", _("Đã hủy")
+    EXPIRED = "expired", _("Quá hạn")
+
+
+# The only allowed moves of a payment request; everything else raises billing.errors.IllegalTransition.
+REQUEST_TRANSITIONS: dict[str, set[str]] = {
+    PaymentRequestStatus.ISSUED: {
+        PaymentRequestStatus.PAID,
+        PaymentRequestStatus.CANCELLED,
+        PaymentRequestStatus.EXPIRED,
+    },
+    PaymentRequestStatus.PAID: set(),
+    PaymentRequestStatus.CANCELLED: set(),
+    PaymentRequestStatus.EXPIRED: set(),
+}
+
+CURRENT_STATUSES = (PaymentRequestStatus.ISSUED, PaymentRequestStatus.PAID)
+
+
+@dataclass
+class KindGroup:
+    """The lines of one fee kind (phí / lệ phí / nghĩa vụ tài chính) with their subtotal."""
+
+    kind: str
+    label: str
+    lines: list[PaymentRequestLine] = field(default_factory=list)
+    subtotal: int = 0
+
+
+class PaymentRequest(models.Model):
+    """A fee notice (thông báo thu phí): lines, payer, total in integer VND, due date; paid at most once."""
+
+    number = models.CharField(_("số thông báo"), max_length=24, unique=True)
+    owner_kind = models.CharField(max_length=32)
+    owner_id = models.BigIntegerField()
+    owner_reference = models.CharField(_("mã hồ sơ"), max_length=64)
+    agency = models.ForeignKey(
+        "directory.Agency", on_delete=models.PROTECT, related_name="payment_requests", verbose_name=_("cơ quan")
+    )
+    payer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="payment_requests"
+    )
+    payer_organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="payment_requests"
+    )
+    payer_name = models.CharField(_("người nộp"), max_length=255)
+    payer_email = models.EmailField(_("e-mail người nộp"), blank=True)
+    payer_phone = models.CharField(_("điện thoại người nộp"), max_length=15, blank=True)
+    description = models.CharField(_("nội dung"), max_length=500)
+    total = models.BigIntegerField(_("tổng số tiền (VNĐ)"))
+    due_date = models.DateField(_("hạn thanh toán"))
+    status = models.CharField(
+        _("trạng thái"), max_length=12, choices=PaymentRequestStatus.choices, default=PaymentRequestStatus.ISSUED
+    )
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("thời điểm phát hành"))
+    paid_at = models.DateTimeField(_("thời điểm thanh toán"), null=True, blank=True)
+    payment_reference = models.CharField(_("mã giao dịch"), max_length=64, blank=True)
+    cancelled_at = models.DateTimeField(_("thời điểm hủy"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancel_reason = models.CharField(_("lý do hủy"), max_length=500, blank=True)
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by", verbose_name=_("thay thế")
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(total__gt=0), name="payment_request_total_positive"),
+            # At most one live (issued or paid) request per owner: a second officer's click cannot
+            # bill the same dossier twice, whatever the application code does.
+            models.UniqueConstraint(
+                fields=["owner_kind", "owner_id"],
+                condition=models.Q(status__in=["issued", "paid"]),
+                name="one_current_payment_request_per_owner",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner_kind", "owner_id"]),
+            models.Index(fields=["payer_user", "issued_at"]),
+            models.Index(fields=["payer_organisation", "issued_at"]),
+            models.Index(fields=["status", "due_date"]),
+        ]
+        verbose_name = _("thông báo thu phí")
+        verbose_name_plural = _("thông báo thu phí")
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.owner_reference})"
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status == PaymentRequestStatus.ISSUED
+
+    @property
+    def lines_by_kind(self) -> list[KindGroup]:
+        """Lines grouped by fee kind in the order phí, lệ phí, nghĩa vụ tài chính, each with a subtotal
+        (the notice prints them this way; the kinds are reported separately)."""
+        groups = {kind: KindGroup(kind=kind, label=str(label)) for kind, label in FeeKind.choices}
+        for line in self.lines.all():
+            group = groups.setdefault(line.kind, KindGroup(kind=line.kind, label=line.kind))
+            group.lines.append(line)
+            group.subtotal += line.amount
+        return [group for group in groups.values() if group.lines]
+
+
+class PaymentRequestLine(models.Model):
+    request = models.ForeignKey(PaymentRequest, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(_("loại"), max_length=24, choices=FeeKind.choices)
+    description = models.CharField(_("nội dung"), max_length=255)
+    amount = models.BigIntegerField(_("số tiền (VNĐ)"))
+    schedule_amount = models.BigIntegerField(_("số tiền theo biểu phí"), null=True, blank=True)
+    change_reason = models.CharField(_("lý do thay đổi"), max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["request", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="payment_request_line_amount_not_negative")
+        ]
+        verbose_name = _("khoản thu")
+        verbose_name_plural = _("khoản thu")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.description} {self.amount}"

@@ -1,0 +1,57 @@
+"""Dossier codes and receipt numbers stay unique when many people submit at the same moment.
+
+On PostgreSQL this runs real threads, each with its own connection and transaction; on SQLite (one
+writer at a time) it checks the same property sequentially."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from civicpay.accounts.tests.factories import OfficerFactory, UserFactory
+from civicpay.directory.tests.factories import ProcedureFactory
+from civicpay.dossiers.models import Dossier
+from civicpay.dossiers.services import dossier_receive
+from civicpay.dossiers.tests.helpers import submit_dossier
+
+THREADS = 8
+EACH = 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_submissions_and_receptions_get_distinct_numbers():
+    procedure = ProcedureFactory.create()
+    officer = OfficerFactory.create(agency=procedure.agency)
+    users = [UserFactory.create() for _ in range(THREADS)]
+    parallel = connection.vendor == "postgresql"
+    start = threading.Barrier(THREADS) if parallel else None
+
+    def work(index: int) -> list[str]:
+        try:
+            if start is not None:
+                start.wait()
+            codes = []
+            for _ in range(EACH):
+                dossier = submit_dossier(users[index], procedure)
+                dossier_receive(dossier=dossier, officer=officer)
+                codes.append(dossier.code)
+            return codes
+        finally:
+            if parallel:
+                connections.close_all()
+
+    if parallel:
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            codes = [code for chunk in pool.map(work, range(THREADS)) for code in chunk]
+    else:
+        codes = [code for index in range(THREADS) for code in work(index)]
+
+    total = THREADS * EACH
+    assert len(set(codes)) == total
+    assert sorted(int(code.rsplit("-", 1)[1]) for code in codes) == list(range(1, total + 1))
+    receipts = list(Dossier.objects.values_list("receipt_number", flat=True))
+    assert len(set(receipts)) == total
+    assert sorted(int(str(r).split("-")[1]) for r in receipts) == list(range(1, total + 1))
