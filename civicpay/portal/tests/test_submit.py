@@ -190,3 +190,10 @@ def test_abandoned_held_files_can_be_purged(client: Client, world: World) -> Non
     client.post(reverse("portal:dossier_new_details"), {"on_behalf": "self", "summary": "Tiếp tục"})
     response = client.get(reverse("portal:dossier_new_check"), follow=True)
     assert "không còn lưu tạm, hãy tải lên lại" in response.content.decode()
+
+
+def test_the_worker_purges_abandoned_uploads_daily() -> None:
+    from civicpay.core.worker import periodic_jobs
+
+    job = {job.name: job for job in periodic_jobs()}["portal.purge_held_uploads"]
+    assert job.every_seconds == 3600
