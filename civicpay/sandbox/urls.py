@@ -5,7 +5,7 @@ Payment gateway simulators add their own module and a block of paths below, e.g.
 ``path("vnpay/", include("civicpay.sandbox.vnpay.urls"))``.
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from civicpay.sandbox import mailbox, sms_gateway, views
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("mailbox/latest.json", mailbox.latest_json, name="mailbox_latest"),
     # SMS gateway simulator (target of SMS_BACKEND=http).
     path("sms/api/send", sms_gateway.send, name="sms_api_send"),
+    # VNPay 2.1.0 gateway simulator (civicpay/sandbox/vnpay, docs/sandbox.md).
+    path("vnpay/", include("civicpay.sandbox.vnpay.urls")),
 ]

@@ -1,4 +1,4 @@
-"""``manage.py civicpay_worker``: the task worker for queues default + notifications, and periodic jobs."""
+"""``manage.py civicpay_worker``: the task worker for every queue in settings.TASKS, and periodic jobs."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import threading
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from civicpay.core.worker import install_stop_signals, periodic_jobs, run_worker_loop
 
 
 class Command(BaseCommand):
-    help = "Run background tasks (queues default and notifications) and periodic jobs until SIGTERM/SIGINT."
+    help = "Run background tasks (every configured queue) and periodic jobs until SIGTERM/SIGINT."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--queues", default="default,notifications", help="Comma-separated queue names.")
+        # Every configured queue by default, so a new queue (e.g. "sandbox" for the VNPay IPNs) is never orphaned.
+        queues = ",".join(settings.TASKS["default"].get("QUEUES", []))
+        parser.add_argument("--queues", default=queues, help="Comma-separated queue names.")
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds to wait when idle.")
 
     def handle(self, *args: Any, queues: str, interval: float, **options: Any) -> None:
