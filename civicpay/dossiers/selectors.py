@@ -3,11 +3,13 @@ access rules live here and are tested once (tests/test_access.py)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from django.db.models import BigIntegerField, OuterRef, Q, QuerySet, Subquery
 
+from civicpay.accounts.validators import normalize_phone
 from civicpay.billing.models import PaymentRequest, PaymentRequestStatus
 from civicpay.billing.types import LineInput
 from civicpay.core.clock import VIETNAM
@@ -80,14 +82,30 @@ def dossier_list_for_officer(
         queryset = queryset.filter(submitted_at__lt=datetime.combine(date_to, time.max, tzinfo=VIETNAM))
     q = q.strip()
     if q:
-        queryset = queryset.filter(
-            Q(code__startswith=q.upper())
-            | Q(code__startswith=q)
-            | Q(applicant_phone=q)
-            | Q(applicant_id_number=q)
-            | Q(applicant_name__icontains=q)
-        )
+        queryset = queryset.filter(_officer_search(q))
     return _with_amount_due(queryset.select_related("procedure")).order_by("-submitted_at", "-id")
+
+
+_CODE_LIKE = re.compile(r"^[A-Za-z0-9.]+-\d")
+_DIGITS = re.compile(r"^\+?\d{6,15}$")
+
+
+def _officer_search(q: str) -> Q:
+    """What the officer typed, matched the way an index can answer it (bench/dossier_queue.py):
+
+    - a dossier code or its prefix ("H34.15-2611") → a range on the unique code index (a LIKE
+      prefix cannot use it on SQLite, where LIKE is case-insensitive);
+    - digits → an exact phone or ID number, both indexed per agency;
+    - anything else → part of the applicant's name, or a code prefix.
+    """
+    if _CODE_LIKE.match(q):
+        prefix = q.upper()
+        return Q(code__gte=prefix, code__lt=prefix + "\uffff")
+    if _DIGITS.match(q):
+        phone = normalize_phone(q) or q
+        return Q(applicant_phone=phone) | Q(applicant_id_number=q)
+    prefix = q.upper()
+    return Q(applicant_name__icontains=q) | Q(code__gte=prefix, code__lt=prefix + "\uffff")
 
 
 def dossier_get_for_officer(*, officer: Officer, pk: int) -> Dossier:

@@ -49,8 +49,8 @@ class Journey:
 def journey(live_url: str) -> Journey:
     """The agency, its officer, a citizen and two submitted dossiers.
 
-    Written before the ``worker`` fixture starts (the test lists ``journey`` first): the test database is an
-    in-memory SQLite shared between threads, where a write racing the worker's polling fails as "table locked".
+    Written before the ``worker`` fixture starts (the test lists ``journey`` first), so the journey begins
+    from a settled database.
     """
     agency = AgencyFactory.create(code="G22.45", name="Sở Tư pháp tỉnh Hà Tĩnh")
     procedure = ProcedureFactory.create(agency=agency, name="Cấp phiếu lý lịch tư pháp")
@@ -104,12 +104,13 @@ def test_officer_requests_payment_for_two_dossiers_and_the_citizen_is_notified(
 
     login.goto()
     login.log_in(citizen.email, PASSWORD)
-    page.goto(live_url + "/thong-bao-thu-phi/")
+    login.nav_link("Thông báo thu phí").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Thông báo thu phí")
     notices = page.get_by_role("table").get_by_role("row").filter(has_text=re.compile(r"G22\.45-261122-000[12]"))
     expect(notices).to_have_count(2)
     expect(notices.first).to_contain_text("200.000 ₫")
 
+    assert citizen.phone
     sms = MailboxPage(page, live_url, to=citizen.phone).wait_for_message()
     expect(sms).to_have_attribute("data-channel", "sms")
     expect(sms).to_contain_text("G22.45-261122-000")
