@@ -10,6 +10,7 @@ Profiles (CIVICPAY_ENV):
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "civicpay.directory",
     "civicpay.accounts",
     "civicpay.notifications",
+    "civicpay.payments",
     # domain
     "civicpay.dossiers",
     "civicpay.billing",
@@ -144,6 +146,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 30,
         }
     )
+    if TESTING:
+        # A file, not Django's shared in-memory database: live-server tests run the browser, the
+        # server thread and the task worker at once, and shared-cache memory databases fail at once
+        # with "database table is locked" where a file database waits for the busy timeout.
+        import tempfile
+
+        DATABASES["default"]["TEST"] = {
+            "NAME": str(Path(tempfile.gettempdir()) / f"civicpay-test-{os.getpid()}.sqlite3")
+        }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -235,6 +246,35 @@ SMS_SENDER = env.str("SMS_SENDER", default="CIVICPAY")
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 if PRODUCTION and not env.str("EMAIL_URL", default=""):
     raise ImproperlyConfigured("Production profile refuses to start: EMAIL_URL must configure SMTP")
+
+# --- Payments (docs/payments.md) -------------------------------------------------------------------
+# Providers switched on, in display order (an agency's ProviderAccount rows can narrow this down).
+PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["vnpay"])
+# How long a payer has at the gateway (vnp_ExpireDate); then the sweeper and expiry take over.
+PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=15)
+# A started/submitted payment without an outcome after this long is queried at the provider (querydr).
+PAYMENT_SWEEP_AFTER_MINUTES = env.int("PAYMENT_SWEEP_AFTER_MINUTES", default=5)
+# Started payments expire this long after vnp_ExpireDate (a later success is flagged, never lost).
+PAYMENT_EXPIRY_GRACE_MINUTES = env.int("PAYMENT_EXPIRY_GRACE_MINUTES", default=30)
+# VNPay 2.1.0 merchant. Defaults: the built-in sandbox's demo merchant (issue-4 contract). Empty URLs
+# mean the sandbox at BASE_URL (/sandbox/vnpay/...), resolved per call so a moved BASE_URL follows.
+# Real VNPay sandbox: https://sandbox.vnpayment.vn/paymentv2/vpcpay.html and
+# https://sandbox.vnpayment.vn/merchant_webapi/api/transaction.
+VNPAY_TMN_CODE = env.str("VNPAY_TMN_CODE", default="" if PRODUCTION else "CIVICPAY1")
+VNPAY_HASH_SECRET = env.str("VNPAY_HASH_SECRET", default="" if PRODUCTION else "CIVICPAYSANDBOXSECRET2026VNPAY01")
+VNPAY_PAYMENT_URL = env.str("VNPAY_PAYMENT_URL", default="")
+VNPAY_API_URL = env.str("VNPAY_API_URL", default="")
+VNPAY_HTTP_TIMEOUT_SECONDS = env.float("VNPAY_HTTP_TIMEOUT_SECONDS", default=10.0)
+# The IP address our server reports in querydr/refund requests (vnp_IpAddr).
+VNPAY_SERVER_IP = env.str("VNPAY_SERVER_IP", default="127.0.0.1")
+if PRODUCTION and "vnpay" in PAYMENT_PROVIDERS:
+    _missing = [
+        name
+        for name in ("VNPAY_TMN_CODE", "VNPAY_HASH_SECRET", "VNPAY_PAYMENT_URL", "VNPAY_API_URL")
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured("Production profile refuses to start: VNPay needs " + ", ".join(_missing))
 
 SUPPORT_HOTLINE = env.str("CIVICPAY_SUPPORT_HOTLINE", default="1900 1023")
 SITE_NAME = env.str("CIVICPAY_SITE_NAME", default="CivicPay")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("tai-khoan/", include("civicpay.accounts.urls")),
     path("can-bo/", include("civicpay.backoffice.urls")),
     path("dia-gioi/", include("civicpay.directory.urls")),
+    path("thanh-toan/", include("civicpay.payments.urls")),
     path("", include("civicpay.portal.urls")),
 ]
 

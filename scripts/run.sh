@@ -11,6 +11,7 @@ export CIVICPAY_BASE_URL=${CIVICPAY_BASE_URL:-http://$HOST:$PORT}
 
 $PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 $PY manage.py migrate --no-input -v 0
+$PY manage.py createcachetable
 $PY manage.py collectstatic --no-input -v 0
 $PY manage.py load_demo_data
 

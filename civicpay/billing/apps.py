@@ -7,9 +7,14 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        from civicpay.billing.payables import PAYABLE_KIND, BillingPayable
         from civicpay.billing.services import payment_request_expire_overdue
         from civicpay.core import clock
         from civicpay.core.worker import register_periodic
+        from civicpay.payments.registry import register_payable
+
+        # Payments settles payment requests through this handler (payments never imports billing).
+        register_payable(PAYABLE_KIND, BillingPayable())
 
         # Fee notices past their due date stop being payable; the owner (e.g. the dossier) is told.
         register_periodic(

@@ -3,3 +3,15 @@
 The ``*_protocol`` modules are pure: they build and check the provider's messages and know nothing of
 Django models, so they can be tested against published vectors and reused by the sandbox's own tests.
 """
+
+
+def load_builtin_providers() -> None:
+    """Register the adapters shipped with CivicPay (called from ``PaymentsConfig.ready``).
+
+    Kept out of module import so that importing a pure ``*_protocol`` module (the sandbox does)
+    never pulls in Django-dependent adapter code.
+    """
+    from civicpay.payments.providers.base import register_provider
+    from civicpay.payments.providers.vnpay import VnpayProvider
+
+    register_provider(VnpayProvider.code, VnpayProvider)
