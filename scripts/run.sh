@@ -9,7 +9,9 @@ HOST=${CIVICPAY_HOST:-127.0.0.1}
 PORT=${CIVICPAY_PORT:-8000}
 export CIVICPAY_BASE_URL=${CIVICPAY_BASE_URL:-http://$HOST:$PORT}
 
-$PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+if compgen -G "civicpay/locale/*/LC_MESSAGES/*.po" >/dev/null; then
+  $PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+fi
 $PY manage.py migrate --no-input -v 0
 $PY manage.py createcachetable
 $PY manage.py collectstatic --no-input -v 0

@@ -9,7 +9,9 @@ export CIVICPAY_ENV=test
 PG_URL=${DATABASE_URL:-}
 unset DATABASE_URL
 
-$PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+if compgen -G "civicpay/locale/*/LC_MESSAGES/*.po" >/dev/null; then
+  $PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+fi
 
 log "ruff"
 .venv/bin/ruff check . && .venv/bin/ruff format --check .
