@@ -9,6 +9,7 @@ urlpatterns = [
     path("can-bo/", include("civicpay.backoffice.urls")),
     path("dia-gioi/", include("civicpay.directory.urls")),
     path("thanh-toan/", include("civicpay.payments.urls")),
+    path("tai-lieu/", include("civicpay.documents.urls")),
     path("", include("civicpay.portal.urls")),
 ]
 

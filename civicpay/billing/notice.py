@@ -1,21 +1,24 @@
-"""The printable fee notice (thông báo nộp phí, lệ phí): a PaymentRequest rendered to an A4 PDF.
+"""The printable fee notice (thông báo nộp phí, lệ phí): a PaymentRequest issued as a signed PDF.
 
-WeasyPrint renders a Django template, so the notice is ordinary HTML/CSS reviewed like any page. The
-font is asked for by family name ("DejaVu Sans", Debian's fonts-dejavu-core), which has every
-Vietnamese glyph; a later issue vendors a font with the application so the output does not depend
-on the machine.
+The notice is an ordinary Django template (billing/notice_pdf.html, extending documents/print_base.html)
+issued once per payment request through the documents service: rendered by WeasyPrint with the bundled
+font, stamped with a lookup code (mã tra cứu) and the QR code of the public verification page, signed
+PAdES with the agency's certificate and stored. Every later print returns the same stored bytes.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.template.loader import render_to_string
-from django.utils import translation
-from weasyprint import HTML
 
 from civicpay.billing.models import PaymentRequest
 from civicpay.core import clock
 from civicpay.core.money import format_vnd, vnd_in_words
+from civicpay.documents.models import DocumentKind, IssuedDocument
+from civicpay.documents.services import document_issue_once, document_read
+from civicpay.documents.types import DocumentSummary
+
+# How the documents app knows a fee notice's owner (documents never imports billing).
+NOTICE_OWNER_KIND = "billing.paymentrequest"
 
 
 def fee_notice_context(request: PaymentRequest) -> dict[str, object]:
@@ -42,10 +45,26 @@ def fee_notice_context(request: PaymentRequest) -> dict[str, object]:
     }
 
 
+def fee_notice_document(request: PaymentRequest) -> IssuedDocument:
+    """The issued (signed, stored) fee notice of ``request``, issuing it on first use."""
+    issued_on = clock.local(request.issued_at).date()
+    return document_issue_once(
+        kind=DocumentKind.FEE_NOTICE,
+        owner_kind=NOTICE_OWNER_KIND,
+        owner_id=request.pk,
+        template_name="billing/notice_pdf.html",
+        context=fee_notice_context(request),
+        issuer_agency_code=request.agency.code,
+        summary=DocumentSummary(
+            title=f"Thông báo nộp phí, lệ phí số {request.number}",
+            issuer_name=request.agency.name,
+            document_date=issued_on,
+            amount=request.total,
+            reference=request.number,
+        ),
+    )
+
+
 def render_fee_notice_pdf(request: PaymentRequest) -> bytes:
-    """The fee notice of ``request`` as PDF bytes (A4), always in Vietnamese: it is an official form."""
-    with translation.override("vi"):
-        html = render_to_string("billing/notice_pdf.html", fee_notice_context(request))
-    pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-    assert pdf is not None  # write_pdf() without a target returns the bytes
-    return pdf
+    """The fee notice of ``request`` as PDF bytes (A4, signed): the same stored document on every call."""
+    return document_read(fee_notice_document(request))
