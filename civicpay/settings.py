@@ -10,6 +10,7 @@ Profiles (CIVICPAY_ENV):
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,11 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 BASE_URL = env.str("CIVICPAY_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Encrypts the document-signing private keys at rest (docs/documents.md). Production: required, at least
+# 32 random characters, not the SECRET_KEY. Elsewhere a default is derived from SECRET_KEY.
+DOCUMENTS_KEY_ENCRYPTION_KEY = env.str("DOCUMENTS_KEY_ENCRYPTION_KEY", default="") or (
+    "" if PRODUCTION else "derived-from-secret-key:" + hashlib.sha256(SECRET_KEY.encode()).hexdigest()
+)
 
 if PRODUCTION:
     problems = []
@@ -48,6 +54,8 @@ if PRODUCTION:
         problems.append("DATABASE_URL must point at PostgreSQL")
     if DEBUG:
         problems.append("DEBUG must be off")
+    if len(DOCUMENTS_KEY_ENCRYPTION_KEY) < 32 or DOCUMENTS_KEY_ENCRYPTION_KEY == SECRET_KEY:
+        problems.append("DOCUMENTS_KEY_ENCRYPTION_KEY must be set to a random value of at least 32 characters")
     if problems:
         raise ImproperlyConfigured("Production profile refuses to start: " + "; ".join(problems))
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -70,6 +78,28 @@ SANDBOX_ENABLED = False if PRODUCTION else env.bool("SANDBOX_ENABLED", default=T
 SANDBOX_VNPAY_TMN_CODE = env.str("SANDBOX_VNPAY_TMN_CODE", default="CIVICPAY1")
 SANDBOX_VNPAY_HASH_SECRET = env.str("SANDBOX_VNPAY_HASH_SECRET", default="CIVICPAYSANDBOXSECRET2026VNPAY01")
 SANDBOX_VNPAY_IPN_URL = env.str("SANDBOX_VNPAY_IPN_URL", default="")
+# Signed-gateway sandboxes (civicpay/sandbox/signed, docs/sandbox.md): the demo merchant each one knows.
+SANDBOX_VIETTELPAY_MERCHANT_ID = env.str("SANDBOX_VIETTELPAY_MERCHANT_ID", default="CIVICPAY-VTP")
+SANDBOX_VIETTELPAY_SECRET = env.str("SANDBOX_VIETTELPAY_SECRET", default="civicpay-sandbox-viettelpay-secret-2026")
+SANDBOX_NATIONAL_MERCHANT_ID = env.str("SANDBOX_NATIONAL_MERCHANT_ID", default="CIVICPAY-DVCQG")
+SANDBOX_NATIONAL_SECRET = env.str("SANDBOX_NATIONAL_SECRET", default="civicpay-sandbox-national-secret-2026")
+# VietinBank sandbox (civicpay/sandbox/vietinbank, docs/protocols/vietinbank.md): its demo merchant.
+SANDBOX_VIETINBANK_MERCHANT_ID = env.str("SANDBOX_VIETINBANK_MERCHANT_ID", default="CIVICPAY-VTB")
+SANDBOX_VIETINBANK_SECRET = env.str("SANDBOX_VIETINBANK_SECRET", default="civicpay-sandbox-vietinbank-secret-2026")
+# Their notifications: attempts, first retry delay (doubling), HTTP timeout.
+SANDBOX_SIGNED_NOTIFY_MAX_ATTEMPTS = env.int("SANDBOX_SIGNED_NOTIFY_MAX_ATTEMPTS", default=5)
+SANDBOX_SIGNED_NOTIFY_RETRY_SECONDS = env.float("SANDBOX_SIGNED_NOTIFY_RETRY_SECONDS", default=10.0)
+SANDBOX_SIGNED_NOTIFY_TIMEOUT_SECONDS = env.float("SANDBOX_SIGNED_NOTIFY_TIMEOUT_SECONDS", default=10.0)
+# MoMo sandbox (civicpay/sandbox/momo, docs/sandbox.md): the demo merchant it knows (the platform's
+# MOMO_* values must match). It sends IPNs to the ipnUrl of each create request, as MoMo does.
+SANDBOX_MOMO_PARTNER_CODE = env.str("SANDBOX_MOMO_PARTNER_CODE", default="CIVICPAYMOMO1")
+SANDBOX_MOMO_ACCESS_KEY = env.str("SANDBOX_MOMO_ACCESS_KEY", default="CIVICPAYMOMOACCESS01")
+SANDBOX_MOMO_SECRET_KEY = env.str("SANDBOX_MOMO_SECRET_KEY", default="CIVICPAYSANDBOXSECRET2026MOMO001")
+# Sandbox bank (docs/protocols/vietqr.md, "Sandbox bank"): signs its incoming-transfer notifications with this
+# secret (the platform's VIETQR_NOTIFY_SECRET must match) and posts them to SANDBOX_BANK_NOTIFY_URL
+# ("" = the origin the transfer page was used from + /thanh-toan/vietqr/notify/).
+SANDBOX_BANK_SECRET = env.str("SANDBOX_BANK_SECRET", default="CIVICPAYSANDBOXBANK2026NOTIFY01")
+SANDBOX_BANK_NOTIFY_URL = env.str("SANDBOX_BANK_NOTIFY_URL", default="")
 
 # --- Applications (layers: see docs/architecture.md) ---------------------------------------------
 INSTALLED_APPS = [
@@ -80,6 +110,7 @@ INSTALLED_APPS = [
     "civicpay.accounts",
     "civicpay.notifications",
     "civicpay.payments",
+    "civicpay.documents",
     # domain
     "civicpay.dossiers",
     "civicpay.billing",
@@ -99,6 +130,10 @@ INSTALLED_APPS = [
 ]
 if SANDBOX_ENABLED:
     INSTALLED_APPS.insert(INSTALLED_APPS.index("civicpay.backoffice") + 1, "civicpay.sandbox")
+    # The VietinBank simulator keeps its own tables (civicpay/sandbox/vietinbank).
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("civicpay.sandbox") + 1, "civicpay.sandbox.vietinbank")
+    # The sandbox bank keeps its own tables (label "sandbox_bank"): civicpay/sandbox/bank/.
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("civicpay.sandbox") + 1, "civicpay.sandbox.bank")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -135,6 +170,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)  # WhiteNoise warns on every request when STATIC_ROOT is missing
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'civicpay.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -249,7 +285,9 @@ if PRODUCTION and not env.str("EMAIL_URL", default=""):
 
 # --- Payments (docs/payments.md) -------------------------------------------------------------------
 # Providers switched on, in display order (an agency's ProviderAccount rows can narrow this down).
-PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["vnpay"])
+PAYMENT_PROVIDERS = env.list(
+    "PAYMENT_PROVIDERS", default=["vnpay", "vietqr", "momo", "viettelpay", "national", "vietinbank"]
+)
 # How long a payer has at the gateway (vnp_ExpireDate); then the sweeper and expiry take over.
 PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=15)
 # A started/submitted payment without an outcome after this long is queried at the provider (querydr).
@@ -275,6 +313,77 @@ if PRODUCTION and "vnpay" in PAYMENT_PROVIDERS:
     ]
     if _missing:
         raise ImproperlyConfigured("Production profile refuses to start: VNPay needs " + ", ".join(_missing))
+# MoMo v2 captureWallet merchant (docs/protocols/momo.md). Defaults: the built-in sandbox's demo merchant.
+# MOMO_ENDPOINT is MoMo's base URL (https://test-payment.momo.vn, https://payment.momo.vn); empty = the
+# sandbox at BASE_URL/sandbox/momo, resolved per call. MoMo asks for >= 30 s timeouts on its API.
+MOMO_PARTNER_CODE = env.str("MOMO_PARTNER_CODE", default="" if PRODUCTION else "CIVICPAYMOMO1")
+MOMO_ACCESS_KEY = env.str("MOMO_ACCESS_KEY", default="" if PRODUCTION else "CIVICPAYMOMOACCESS01")
+MOMO_SECRET_KEY = env.str("MOMO_SECRET_KEY", default="" if PRODUCTION else "CIVICPAYSANDBOXSECRET2026MOMO001")
+MOMO_ENDPOINT = env.str("MOMO_ENDPOINT", default="").rstrip("/")
+MOMO_HTTP_TIMEOUT_SECONDS = env.float("MOMO_HTTP_TIMEOUT_SECONDS", default=30.0)
+if PRODUCTION and "momo" in PAYMENT_PROVIDERS:
+    _missing = [
+        name
+        for name in ("MOMO_PARTNER_CODE", "MOMO_ACCESS_KEY", "MOMO_SECRET_KEY", "MOMO_ENDPOINT")
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured("Production profile refuses to start: MoMo needs " + ", ".join(_missing))
+
+# VietQR bank transfer (docs/protocols/vietqr.md). The receiving account printed in the QR code: the
+# platform default below, overridden per agency by VIETQR_AGENCY_ACCOUNTS, a JSON object
+# {"<agency code>": {"bin": "970415", "account": "…", "name": "…", "bank_name": "…"}}. The bank signs
+# its incoming-transfer notifications (POST /thanh-toan/vietqr/notify/) with VIETQR_NOTIFY_SECRET.
+VIETQR_BANK_BIN = env.str("VIETQR_BANK_BIN", default="" if PRODUCTION else "970415")
+VIETQR_BANK_NAME = env.str("VIETQR_BANK_NAME", default="" if PRODUCTION else "VietinBank")
+VIETQR_ACCOUNT_NO = env.str("VIETQR_ACCOUNT_NO", default="" if PRODUCTION else "113000002026")
+VIETQR_ACCOUNT_NAME = env.str("VIETQR_ACCOUNT_NAME", default="" if PRODUCTION else "CIVICPAY THU PHI LE PHI")
+VIETQR_AGENCY_ACCOUNTS = env.json("VIETQR_AGENCY_ACCOUNTS", default={})
+VIETQR_NOTIFY_SECRET = env.str("VIETQR_NOTIFY_SECRET", default="" if PRODUCTION else "CIVICPAYSANDBOXBANK2026NOTIFY01")
+if PRODUCTION and "vietqr" in PAYMENT_PROVIDERS:
+    _missing = [
+        name for name in ("VIETQR_BANK_BIN", "VIETQR_ACCOUNT_NO", "VIETQR_NOTIFY_SECRET") if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured("Production profile refuses to start: VietQR needs " + ", ".join(_missing))
+
+# Signed gateway protocol providers (docs/protocols/signed-gateway.md): ViettelPay and the national
+# payment platform (Cổng DVC Quốc gia). Defaults: the built-in sandboxes' demo merchants; an empty
+# gateway URL means the sandbox at BASE_URL + /sandbox/<code>. Production needs all three for each
+# enabled provider.
+VIETTELPAY_MERCHANT_ID = env.str("VIETTELPAY_MERCHANT_ID", default="" if PRODUCTION else "CIVICPAY-VTP")
+VIETTELPAY_SECRET = env.str(
+    "VIETTELPAY_SECRET", default="" if PRODUCTION else "civicpay-sandbox-viettelpay-secret-2026"
+)
+VIETTELPAY_GATEWAY_URL = env.str("VIETTELPAY_GATEWAY_URL", default="")
+VIETTELPAY_HTTP_TIMEOUT_SECONDS = env.float("VIETTELPAY_HTTP_TIMEOUT_SECONDS", default=10.0)
+NATIONAL_MERCHANT_ID = env.str("NATIONAL_MERCHANT_ID", default="" if PRODUCTION else "CIVICPAY-DVCQG")
+NATIONAL_SECRET = env.str("NATIONAL_SECRET", default="" if PRODUCTION else "civicpay-sandbox-national-secret-2026")
+NATIONAL_GATEWAY_URL = env.str("NATIONAL_GATEWAY_URL", default="")
+NATIONAL_HTTP_TIMEOUT_SECONDS = env.float("NATIONAL_HTTP_TIMEOUT_SECONDS", default=10.0)
+# VietinBank (docs/protocols/vietinbank.md): the same signed protocol, plus organisations' registrations
+# for automatic debit, debit requests and branch payment codes. A printed branch payment code is valid
+# for VIETINBANK_BRANCH_DEADLINE_HOURS; registration messages are retried from VIETINBANK_SEND_RETRY_SECONDS.
+VIETINBANK_MERCHANT_ID = env.str("VIETINBANK_MERCHANT_ID", default="" if PRODUCTION else "CIVICPAY-VTB")
+VIETINBANK_SECRET = env.str(
+    "VIETINBANK_SECRET", default="" if PRODUCTION else "civicpay-sandbox-vietinbank-secret-2026"
+)
+VIETINBANK_GATEWAY_URL = env.str("VIETINBANK_GATEWAY_URL", default="")
+VIETINBANK_HTTP_TIMEOUT_SECONDS = env.float("VIETINBANK_HTTP_TIMEOUT_SECONDS", default=10.0)
+VIETINBANK_BRANCH_DEADLINE_HOURS = env.int("VIETINBANK_BRANCH_DEADLINE_HOURS", default=72)
+VIETINBANK_SEND_RETRY_SECONDS = env.float("VIETINBANK_SEND_RETRY_SECONDS", default=10.0)
+# The collection account (tài khoản chuyên thu) at VietinBank printed on branch payment instructions.
+VIETINBANK_COLLECTION_ACCOUNT = env.str("VIETINBANK_COLLECTION_ACCOUNT", default="118000268899")
+VIETINBANK_COLLECTION_NAME = env.str("VIETINBANK_COLLECTION_NAME", default="CIVICPAY THU PHI LE PHI DICH VU CONG")
+for _prefix, _code in (("VIETTELPAY", "viettelpay"), ("NATIONAL", "national"), ("VIETINBANK", "vietinbank")):
+    if PRODUCTION and _code in PAYMENT_PROVIDERS:
+        _missing = [
+            f"{_prefix}_{name}"
+            for name in ("MERCHANT_ID", "SECRET", "GATEWAY_URL")
+            if not globals()[f"{_prefix}_{name}"]
+        ]
+        if _missing:
+            raise ImproperlyConfigured(f"Production profile refuses to start: {_code} needs " + ", ".join(_missing))
 
 SUPPORT_HOTLINE = env.str("CIVICPAY_SUPPORT_HOTLINE", default="1900 1023")
 SITE_NAME = env.str("CIVICPAY_SITE_NAME", default="CivicPay")

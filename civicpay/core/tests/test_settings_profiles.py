@@ -53,6 +53,28 @@ SECURE_ENV = {
     "VNPAY_HASH_SECRET": "a-merchant-hash-secret-from-vnpay-0123456789",
     "VNPAY_PAYMENT_URL": "https://pay.vnpay.example/paymentv2/vpcpay.html",
     "VNPAY_API_URL": "https://pay.vnpay.example/merchant_webapi/api/transaction",
+    # ViettelPay and the national platform (signed gateway protocol) are in the default providers too.
+    "VIETTELPAY_MERCHANT_ID": "TINHKH-VTP",
+    "VIETTELPAY_SECRET": "a-merchant-secret-from-viettelpay-0123456789",
+    "VIETTELPAY_GATEWAY_URL": "https://gateway.viettelpay.example",
+    "NATIONAL_MERCHANT_ID": "TINHKH-DVCQG",
+    "NATIONAL_SECRET": "a-merchant-secret-from-the-national-platform-0123",
+    "NATIONAL_GATEWAY_URL": "https://payment.dichvucong.example",
+    # VietinBank (signed gateway protocol, card/debit/branch) is in the default providers too.
+    "VIETINBANK_MERCHANT_ID": "TINHKH-VTB",
+    "VIETINBANK_SECRET": "a-merchant-secret-from-vietinbank-0123456789",
+    "VIETINBANK_GATEWAY_URL": "https://gateway.vietinbank.example",
+    # MoMo (v2 captureWallet) is in the default providers too.
+    "MOMO_PARTNER_CODE": "MOMOTINHKH01",
+    "MOMO_ACCESS_KEY": "an-access-key-from-momo",
+    "MOMO_SECRET_KEY": "a-secret-key-from-momo-0123456789abcdef",
+    "MOMO_ENDPOINT": "https://payment.momo.vn",
+    # VietQR bank transfer is in the default providers too: the receiving account and the bank's secret.
+    "VIETQR_BANK_BIN": "970415",
+    "VIETQR_ACCOUNT_NO": "113000006100",
+    "VIETQR_NOTIFY_SECRET": "a-notification-secret-from-the-bank-0123456789",
+    # Encrypts the document-signing keys at rest (civicpay/documents/keystore.py).
+    "DOCUMENTS_KEY_ENCRYPTION_KEY": "Qm9Zq3v8Rt1Wx6Yb2Nc7Hd4Fg9Sa0Le5-documents-kek",
 }
 
 
@@ -71,6 +93,7 @@ def run_settings(
         "EMAIL_URL": "",
         "DEBUG": "",
         "SANDBOX_ENABLED": "",
+        "DOCUMENTS_KEY_ENCRYPTION_KEY": "",
     }
     env.update(overrides)
     return subprocess.run(
@@ -144,6 +167,46 @@ def test_production_refuses_to_start_without_the_payment_provider_credentials(tm
 
     assert result.returncode != 0
     assert "VNPAY_HASH_SECRET" in result.stderr
+
+
+def test_production_needs_momo_credentials_only_when_momo_is_enabled(tmp_path: Path) -> None:
+    without_secret = {**SECURE_ENV, "MOMO_SECRET_KEY": ""}
+    result = run_settings(tmp_path, "production", **without_secret)
+    assert result.returncode != 0 and "MOMO_SECRET_KEY" in result.stderr
+
+    only_vnpay = {**without_secret, "MOMO_PARTNER_CODE": "", "MOMO_ACCESS_KEY": "", "PAYMENT_PROVIDERS": "vnpay"}
+    assert run_settings(tmp_path, "production", **only_vnpay).returncode == 0
+
+
+@pytest.mark.parametrize("prefix", ["VIETTELPAY", "NATIONAL"])
+def test_production_needs_signed_gateway_credentials_only_when_enabled(tmp_path: Path, prefix: str) -> None:
+    without = {**SECURE_ENV, f"{prefix}_SECRET": "", f"{prefix}_GATEWAY_URL": ""}
+    result = run_settings(tmp_path, "production", **{**without, "PAYMENT_PROVIDERS": prefix.lower()})
+    assert result.returncode != 0
+    assert f"{prefix}_SECRET" in result.stderr and f"{prefix}_GATEWAY_URL" in result.stderr
+
+    assert run_settings(tmp_path, "production", **{**without, "PAYMENT_PROVIDERS": "vnpay"}).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("", "no key"), ("short-key", "a key under 32 characters"), (SECURE_KEY, "the SECRET_KEY reused")],
+)
+def test_production_refuses_to_start_without_a_document_key_encryption_key(
+    tmp_path: Path, value: str, why: str
+) -> None:
+    result = run_settings(tmp_path, "production", **{**SECURE_ENV, "DOCUMENTS_KEY_ENCRYPTION_KEY": value})
+
+    assert result.returncode != 0, f"production started with {why}"
+    assert "DOCUMENTS_KEY_ENCRYPTION_KEY" in result.stderr
+
+
+def test_embedded_derives_a_document_key_encryption_key_from_the_secret_key(tmp_path: Path) -> None:
+    code = "from django.conf import settings; print(len(settings.DOCUMENTS_KEY_ENCRYPTION_KEY) >= 32)"
+    result = run_settings(tmp_path, "embedded", code, DATABASE_URL=None)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
 
 
 def test_production_refuses_to_start_without_smtp(tmp_path: Path) -> None:
