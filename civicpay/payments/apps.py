@@ -14,3 +14,7 @@ class PaymentsConfig(AppConfig):
         load_builtin_providers()
         # Queries the provider about payments stuck in started/submitted, then expires overdue ones.
         register_periodic("payments.sweep", every_seconds=60, func=payments_sweep)
+        # Forgets signed-gateway nonces older than the replay window (civicpay/payments/replay.py).
+        from civicpay.payments.replay import nonces_prune
+
+        register_periodic("payments.prune_nonces", every_seconds=600, func=nonces_prune)

@@ -289,3 +289,210 @@ class ProviderAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_code}: {self.provider}"
+
+
+# --- Automatic debit (Đăng ký thanh toán trực tuyến, seed 002 §I) — engineer R, civicpay/payments/debit.py ---
+
+
+class DebitRegistrationStatus(models.TextChoices):
+    """Where an organisation's registration for automatic debit stands (the seed's wording)."""
+
+    PENDING = "pending", _("Chờ ngân hàng duyệt")
+    ACTIVE = "active", _("Yêu cầu đã được đăng ký thành công")
+    REJECTED = "rejected", _("Ngân hàng từ chối")
+    CANCELLED = "cancelled", _("Đã hủy")
+
+
+LIVE_DEBIT_REGISTRATION_STATUSES = (DebitRegistrationStatus.PENDING, DebitRegistrationStatus.ACTIVE)
+
+
+class DebitRegistration(models.Model):
+    """An organisation's authority for the bank to debit its account for fees (seed 002 §I.1).
+
+    The organisation's details are copied at registration (they are what was printed, signed and
+    stamped on the form); the bank approves or rejects it and tells us through a signed notification.
+    At most one live (pending or active) registration per organisation and bank.
+    """
+
+    reference = models.CharField(_("mã đăng ký"), max_length=24, unique=True)
+    provider = models.CharField(_("ngân hàng"), max_length=20)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="debit_registrations"
+    )
+    organisation_name = models.CharField(_("tên tổ chức"), max_length=255)
+    tax_code = models.CharField(_("mã số thuế"), max_length=14)
+    address = models.CharField(_("địa chỉ"), max_length=255)
+    representative_name = models.CharField(_("người đại diện"), max_length=150)
+    representative_position = models.CharField(_("chức vụ"), max_length=100, blank=True)
+    representative_phone = models.CharField(_("điện thoại"), max_length=15, blank=True)
+    representative_email = models.EmailField(_("e-mail"), blank=True)
+    account_number = models.CharField(_("số tài khoản"), max_length=19)
+    account_holder = models.CharField(_("chủ tài khoản"), max_length=150)
+    status = models.CharField(
+        _("trạng thái"),
+        max_length=12,
+        choices=DebitRegistrationStatus.choices,
+        default=DebitRegistrationStatus.PENDING,
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("ngày đăng ký"))
+    sent_at = models.DateTimeField(_("đã gửi ngân hàng lúc"), null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    last_send_error = models.CharField(max_length=500, blank=True)
+    bank_reference = models.CharField(_("mã hồ sơ tại ngân hàng"), max_length=40, blank=True)
+    decided_at = models.DateTimeField(_("ngân hàng xử lý lúc"), null=True, blank=True)
+    rejection_reason = models.CharField(_("lý do từ chối"), max_length=500, blank=True)
+    cancelled_at = models.DateTimeField(_("hủy lúc"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancel_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "provider"],
+                condition=models.Q(status__in=["pending", "active"]),
+                name="one_live_debit_registration_per_organisation",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "-created_at"])]
+        verbose_name = _("đăng ký thanh toán trực tuyến")
+        verbose_name_plural = _("đăng ký thanh toán trực tuyến")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.organisation_name} ({self.status})"
+
+    @property
+    def account_masked(self) -> str:
+        """The account number as shown in lists: the last four digits only."""
+        return "•" * max(len(self.account_number) - 4, 0) + self.account_number[-4:]
+
+
+class DebitRequest(models.Model):
+    """Links a debit payment to the registration it debits (one payment, one debit, all or nothing)."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="debit_request")
+    registration = models.ForeignKey(DebitRegistration, on_delete=models.PROTECT, related_name="debits")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} ← {self.registration_id}"
+
+
+class ProviderNonce(models.Model):
+    """A nonce a signed-gateway provider has used (docs/protocols/signed-gateway.md, replay protection).
+
+    A message is accepted only if its timestamp is within the freshness window and its nonce is new
+    for that provider; the unique constraint makes "new" hold under concurrency. Rows older than the
+    window are useless (such messages are refused as stale anyway) and are pruned periodically.
+    """
+
+    provider = models.CharField(max_length=20)
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "nonce"], name="provider_nonce_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.nonce}"
+
+
+# --- VietQR bank transfers (engineer S, civicpay/payments/transfers.py, docs/protocols/vietqr.md) ---------
+
+
+class TransferStatus(models.TextChoices):
+    MATCHED = "matched", _("Đã ghi nhận tự động")
+    REVIEW = "review", _("Chờ kế toán xử lý")
+
+
+class IncomingTransfer(models.Model):
+    """One transfer the bank reported into a receiving account, once per ``bank_transaction_id``.
+
+    Written in the same transaction as its effect: the payment it paid (exact match) or the
+    :class:`TransferReview` item and the suspense ledger entry. The raw notification is the
+    ``callback`` (stored first, append-only).
+    """
+
+    bank_transaction_id = models.CharField(_("mã giao dịch ngân hàng"), max_length=64, unique=True)
+    account = models.CharField(_("tài khoản nhận"), max_length=32)
+    amount = models.BigIntegerField(_("số tiền (VNĐ)"))
+    memo = models.CharField(_("nội dung chuyển khoản"), max_length=255, blank=True)
+    transferred_at = models.DateTimeField(_("thời điểm chuyển"))
+    sender_name = models.CharField(_("người chuyển"), max_length=255, blank=True)
+    sender_account = models.CharField(_("tài khoản chuyển"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("thời điểm nhận thông báo"))
+    agency_code = models.CharField(_("mã cơ quan"), max_length=32, blank=True, db_index=True)
+    status = models.CharField(_("trạng thái"), max_length=10, choices=TransferStatus.choices)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="incoming_transfers"
+    )
+    callback = models.ForeignKey(ProviderCallback, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="incoming_transfer_amount_positive"),
+        ]
+        verbose_name = _("giao dịch chuyển khoản đến")
+        verbose_name_plural = _("giao dịch chuyển khoản đến")
+
+    def __str__(self) -> str:
+        return f"{self.bank_transaction_id} {self.amount} ({self.status})"
+
+
+class ReviewReason(models.TextChoices):
+    WRONG_AMOUNT = "wrong_amount", _("Sai số tiền")
+    NO_CODE = "no_code", _("Không tìm thấy mã thanh toán")
+    DUPLICATE = "duplicate", _("Thanh toán trùng")
+    CLOSED = "closed", _("Giao dịch thanh toán đã kết thúc")
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", _("Chờ xử lý")
+    APPLIED = "applied", _("Đã ghi nhận cho khoản thu")
+    REFUND_DUE = "refund_due", _("Chờ hoàn trả")
+
+
+class TransferReview(models.Model):
+    """A transfer that did not match exactly, in the agency's finance queue. Its money sits in
+    ``suspense_account`` until finance applies it to a payable or marks it for refund.
+
+    ``agency_code`` is empty when nothing tells which agency it is for (no payment code, sent to
+    the shared default account): every agency collecting on that account sees it, and the first
+    finance officer who acts on it takes it for their agency (audited).
+    """
+
+    transfer = models.OneToOneField(IncomingTransfer, on_delete=models.PROTECT, related_name="review")
+    agency_code = models.CharField(_("mã cơ quan"), max_length=32, blank=True, db_index=True)
+    reason = models.CharField(_("lý do"), max_length=20, choices=ReviewReason.choices)
+    detail = models.CharField(_("chi tiết"), max_length=500, blank=True)
+    status = models.CharField(_("trạng thái"), max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
+    suspense_account = models.CharField(max_length=80)
+    suggested_payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("giao dịch liên quan")
+    )
+    applied_payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("ghi nhận bằng")
+    )
+    refund_amount = models.BigIntegerField(_("số tiền hoàn trả"), default=0)
+    resolution_note = models.CharField(_("ghi chú xử lý"), max_length=500, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("xử lý lúc"), null=True, blank=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["agency_code", "status", "created_at"])]
+        verbose_name = _("chuyển khoản cần xử lý")
+        verbose_name_plural = _("chuyển khoản cần xử lý")
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} {self.reason} ({self.status})"

@@ -151,3 +151,251 @@ class VnpayRefund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.request_id} of {self.transaction}"
+
+
+# --- Signed gateway protocol sandboxes (civicpay/sandbox/signed; ViettelPay, national platform, VietinBank) ---
+
+
+class SignedStep(models.TextChoices):
+    """Where the payer is on the gateway's pages; each gateway uses the steps it needs."""
+
+    METHOD = "method", _("Chọn hình thức thanh toán")
+    WALLET = "wallet", _("Xác nhận bằng ví")
+    BANK = "bank", _("Chọn ngân hàng")
+    CARD = "card", _("Nhập thông tin thẻ")
+    OTP = "otp", _("Nhập mã OTP")
+    CONFIRM = "confirm", _("Xác nhận thanh toán")
+    DONE = "done", _("Đã kết thúc")
+
+
+class SignedTransaction(models.Model):
+    """One payment a merchant opened with ``<gateway>/pay``; ``status`` is set once, when it ends.
+
+    ``gateway`` is the sandbox's code (``viettelpay``, ``national``, ``vietinbank``); ``order_id`` is
+    unique per gateway and merchant, as gateways require. No card number is kept, only its mask.
+    """
+
+    gateway = models.CharField(max_length=20)
+    token = models.CharField(max_length=64, unique=True)
+    merchant_id = models.CharField(max_length=40)
+    order_id = models.CharField(max_length=64)
+    amount = models.BigIntegerField()
+    order_info = models.CharField(max_length=255, blank=True)
+    locale = models.CharField(max_length=5, blank=True)
+    return_url = models.CharField(max_length=1000)
+    notify_url = models.CharField(max_length=1000)
+    request_params = models.JSONField(default=dict)
+
+    step = models.CharField(max_length=10, choices=SignedStep.choices, default=SignedStep.METHOD)
+    method = models.CharField(max_length=20, blank=True)
+    method_chosen_by_merchant = models.BooleanField(default=False)
+    bank_code = models.CharField(max_length=20, blank=True)
+    payer_account = models.CharField(max_length=40, blank=True, help_text="wallet phone number, masked card")
+    failures = models.PositiveSmallIntegerField(default=0, help_text="wrong PINs/OTPs so far")
+
+    status = models.CharField(max_length=10, blank=True)  # success | failed | cancelled, once finished
+    result_code = models.CharField(max_length=4, blank=True)
+    message = models.CharField(max_length=255, blank=True)
+    transaction_id = models.CharField(max_length=32, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded = models.BigIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "merchant_id", "order_id"], name="sandbox_signed_txn_unique_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.merchant_id}/{self.order_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.step == SignedStep.DONE
+
+    @property
+    def amount_text(self) -> str:
+        return format_vnd(self.amount)
+
+
+class SignedNotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Đang gửi")
+    DELIVERED = "delivered", _("Đã gửi")
+    GAVE_UP = "gave_up", _("Ngừng gửi")
+
+
+class SignedNotification(models.Model):
+    """A notification to deliver to ``notify_url``, re-signed on each attempt, until acknowledged."""
+
+    transaction = models.ForeignKey(SignedTransaction, on_delete=models.CASCADE, related_name="notifications")
+    url = models.CharField(max_length=1000)
+    status = models.CharField(
+        max_length=10, choices=SignedNotificationStatus.choices, default=SignedNotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["transaction_id", "pk"]
+
+    def __str__(self) -> str:
+        return f"notification {self.pk} of {self.transaction}"
+
+
+class SignedNotificationAttempt(models.Model):
+    """One POST of a notification and what the merchant answered (or why there was no answer)."""
+
+    notification = models.ForeignKey(SignedNotification, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    reply_code = models.CharField(max_length=10, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=SignedNotificationStatus.choices)
+
+    class Meta:
+        ordering = ["notification_id", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.notification} #{self.number}"
+
+
+class SignedRefund(models.Model):
+    """A refund accepted by ``<gateway>/api/refund``."""
+
+    transaction = models.ForeignKey(SignedTransaction, on_delete=models.CASCADE, related_name="refunds")
+    refund_id = models.CharField(max_length=32, unique=True)
+    amount = models.BigIntegerField()
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["transaction_id", "pk"]
+
+    def __str__(self) -> str:
+        return f"refund {self.refund_id} of {self.transaction}"
+
+
+# --- MoMo sandbox (civicpay/sandbox/momo, docs/sandbox.md) ----------------------------------------
+
+
+class MomoTransaction(models.Model):
+    """One captureWallet payment a merchant created with ``/v2/gateway/api/create``.
+
+    ``result_code`` is ``None`` while the payer has not answered (MoMo's 1000); it is set once, when
+    the payer confirms or declines in the simulated app or the payment expires.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    partner_code = models.CharField(max_length=50)
+    request_id = models.CharField(max_length=50)
+    order_id = models.CharField(max_length=200)
+    amount = models.BigIntegerField()
+    order_info = models.CharField(max_length=255)
+    redirect_url = models.CharField(max_length=1000)
+    ipn_url = models.CharField(max_length=1000)
+    extra_data = models.TextField(blank=True)
+    lang = models.CharField(max_length=2, default="vi")
+    request_params = models.JSONField(default=dict)
+    expire_at = models.DateTimeField()
+
+    result_code = models.IntegerField(null=True, blank=True)
+    trans_id = models.BigIntegerField(null=True, blank=True)
+    wallet_phone = models.CharField(max_length=20, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result_params = models.JSONField(default=dict, blank=True)
+    refunded = models.BigIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner_code", "order_id"], name="sandbox_momo_order_unique"),
+            models.UniqueConstraint(fields=["partner_code", "request_id"], name="sandbox_momo_request_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_code}/{self.order_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.result_code is not None
+
+    @property
+    def is_success(self) -> bool:
+        return self.result_code == 0
+
+    @property
+    def amount_text(self) -> str:
+        return format_vnd(self.amount)
+
+
+class MomoIpn(models.Model):
+    """One IPN to POST to the merchant's ``ipnUrl``, retried until it answers 204 (or 200)."""
+
+    transaction = models.ForeignKey(MomoTransaction, on_delete=models.CASCADE, related_name="ipns")
+    copy = models.PositiveSmallIntegerField(default=1)
+    url = models.CharField(max_length=1000)
+    status = models.CharField(max_length=10, choices=VnpayIpnStatus.choices, default=VnpayIpnStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["transaction_id", "copy", "pk"]
+
+    def __str__(self) -> str:
+        return f"MoMo IPN {self.copy} of {self.transaction}"
+
+
+class MomoIpnAttempt(models.Model):
+    """One POST of an IPN and the merchant's HTTP status (MoMo reads nothing else)."""
+
+    ipn = models.ForeignKey(MomoIpn, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=VnpayIpnStatus.choices)
+
+    class Meta:
+        ordering = ["ipn_id", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.ipn} #{self.number}"
+
+
+class MomoRefund(models.Model):
+    """A refund accepted by ``/v2/gateway/api/refund``; each has its own new ``orderId``."""
+
+    transaction = models.ForeignKey(MomoTransaction, on_delete=models.CASCADE, related_name="refunds")
+    partner_code = models.CharField(max_length=50)
+    order_id = models.CharField(max_length=200)
+    request_id = models.CharField(max_length=50)
+    amount = models.BigIntegerField()
+    description = models.CharField(max_length=255, blank=True)
+    trans_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["transaction_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner_code", "order_id"], name="sandbox_momo_refund_order_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.order_id} of {self.transaction}"

@@ -19,4 +19,14 @@ urlpatterns = [
     path("sms/api/send", sms_gateway.send, name="sms_api_send"),
     # VNPay 2.1.0 gateway simulator (civicpay/sandbox/vnpay, docs/sandbox.md).
     path("vnpay/", include("civicpay.sandbox.vnpay.urls")),
+    # MoMo v2 captureWallet gateway simulator (civicpay/sandbox/momo, docs/sandbox.md).
+    path("momo/", include("civicpay.sandbox.momo.urls")),
+    # Signed gateway protocol simulators (civicpay/sandbox/signed, docs/protocols/signed-gateway.md).
+    path("viettelpay/", include("civicpay.sandbox.viettelpay.urls")),
+    path("national/", include("civicpay.sandbox.national.urls")),
+    # Sandbox bank: send a transfer, notify the platform (civicpay/sandbox/bank, docs/sandbox.md).
+    path("bank/", include("civicpay.sandbox.bank.urls")),
+    # VietinBank: card + OTP, debit registrations at the teller, debits, branch payment codes
+    # (civicpay/sandbox/vietinbank, docs/protocols/vietinbank.md).
+    path("vietinbank/", include("civicpay.sandbox.vietinbank.urls")),
 ]

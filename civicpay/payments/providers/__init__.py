@@ -15,3 +15,21 @@ def load_builtin_providers() -> None:
     from civicpay.payments.providers.vnpay import VnpayProvider
 
     register_provider(VnpayProvider.code, VnpayProvider)
+
+    from civicpay.payments.providers.national import NationalPlatformProvider
+    from civicpay.payments.providers.viettelpay import ViettelPayProvider
+
+    register_provider(ViettelPayProvider.code, ViettelPayProvider)
+    register_provider(NationalPlatformProvider.code, NationalPlatformProvider)
+
+    from civicpay.payments.providers.vietinbank import VietinbankProvider
+
+    register_provider(VietinbankProvider.code, VietinbankProvider)
+
+    from civicpay.payments.providers.vietqr_transfer import VietqrTransferProvider
+
+    register_provider(VietqrTransferProvider.code, VietqrTransferProvider)
+
+    from civicpay.payments.providers.momo import MomoProvider
+
+    register_provider(MomoProvider.code, MomoProvider)
