@@ -144,3 +144,52 @@ class PaymentRequestLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.description} {self.amount}"
+
+
+class Receipt(models.Model):
+    """The receipt for fees paid (biên lai thu phí, lệ phí): one per paid payment request.
+
+    Numbered like an e-receipt: mẫu số (``template_code``), ký hiệu (``series``, per agency and year)
+    and số (``number``, gap-free within agency + series: taken from a locked counter inside the
+    transaction that records the payment, so a rolled-back payment gives its number back). Everything
+    printed is copied here when the receipt is issued, so later edits to the notice, the agency or the
+    fee schedule never change a receipt. The PDF is rendered on demand (``billing.receipts``).
+    """
+
+    agency = models.ForeignKey(
+        "directory.Agency", on_delete=models.PROTECT, related_name="receipts", verbose_name=_("cơ quan thu")
+    )
+    payment_request = models.OneToOneField(
+        PaymentRequest, on_delete=models.PROTECT, related_name="receipt", verbose_name=_("thông báo thu phí")
+    )
+    template_code = models.CharField(_("mẫu số"), max_length=20)
+    series = models.CharField(_("ký hiệu"), max_length=20)
+    number = models.PositiveIntegerField(_("số"))
+    payer_name = models.CharField(_("người nộp"), max_length=255)
+    owner_reference = models.CharField(_("mã hồ sơ"), max_length=64)
+    description = models.CharField(_("nội dung"), max_length=500)
+    amount = models.BigIntegerField(_("số tiền (VNĐ)"))
+    lines = models.JSONField(_("khoản thu"), default=list)
+    payment_reference = models.CharField(_("mã giao dịch"), max_length=64)
+    payment_provider = models.CharField(_("đơn vị trung gian thanh toán"), max_length=20)
+    payment_method = models.CharField(_("hình thức thanh toán"), max_length=255)
+    provider_transaction_no = models.CharField(_("mã giao dịch tại cổng"), max_length=64, blank=True)
+    paid_at = models.DateTimeField(_("thời điểm thanh toán"))
+    issued_at = models.DateTimeField(_("thời điểm phát hành"))
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "series", "number"], name="receipt_number_unique_per_series"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="receipt_amount_positive"),
+        ]
+        verbose_name = _("biên lai")
+        verbose_name_plural = _("biên lai")
+
+    def __str__(self) -> str:
+        return f"{self.template_code} {self.series} {self.number_display}"
+
+    @property
+    def number_display(self) -> str:
+        """Số biên lai as printed: seven digits, ``0000042``."""
+        return f"{self.number:07d}"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from civicpay.billing.errors import AlreadyPaid, BillingError, IllegalTransition
 from civicpay.billing.models import PaymentRequest
+from civicpay.billing.receipts import receipt_issue
 from civicpay.billing.services import payment_request_mark_paid
 from civicpay.core import clock
 from civicpay.core.audit import audit_record
@@ -69,13 +70,15 @@ class BillingPayable:
     def on_success(self, *, item: PaymentItem, payment: Payment) -> None:
         request = PaymentRequest.objects.get(pk=int(item.payable_id))
         try:
-            payment_request_mark_paid(
+            paid = payment_request_mark_paid(
                 request=request,
                 paid_at=payment.paid_at or payment.completed_at or clock.now(),
                 payment_reference=payment.reference,
             )
         except (AlreadyPaid, IllegalTransition) as refused:
             raise PayableRefused(refused.message) from refused
+        # The receipt (biên lai) is numbered in the same transaction: paid ⇔ has a receipt number.
+        receipt_issue(request=paid, payment=payment)
 
     def on_overpaid(self, *, item: PaymentItem, payment: Payment, reason: str) -> None:
         request = PaymentRequest.objects.get(pk=int(item.payable_id))

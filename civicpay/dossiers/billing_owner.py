@@ -31,7 +31,9 @@ class DossierPaymentOwner:
     """Keeps a dossier's fee status (and status, while it waits for payment) in step with its notice."""
 
     def _locked(self, request: PaymentRequest) -> Dossier:
-        return Dossier.objects.select_for_update().select_related("applicant").get(pk=request.owner_id)
+        # of=("self",): lock the dossier row only, not the applicant's user row joined for the notices
+        # (on PostgreSQL the join would serialise every payment of one payer, bench/ipn.py).
+        return Dossier.objects.select_for_update(of=("self",)).select_related("applicant").get(pk=request.owner_id)
 
     def lock_owner(self, request: PaymentRequest) -> None:
         self._locked(request)
@@ -132,3 +134,12 @@ class DossierPaymentOwner:
 
     def url_for_payer(self, request: PaymentRequest) -> str:
         return dossier_portal_path(request.owner_reference)
+
+    def receipt_printable(self, request: PaymentRequest) -> tuple[bool, str]:
+        """Seed 000: the receipt prints only once the agency has received the dossier (số biên nhận)."""
+        receipt_number = Dossier.objects.filter(pk=request.owner_id).values_list("receipt_number", flat=True).first()
+        if receipt_number:
+            return True, ""
+        return False, _(
+            "Hồ sơ chưa được tiếp nhận (chưa có số biên nhận). Biên lai sẽ in được sau khi cơ quan tiếp nhận hồ sơ."
+        )

@@ -245,6 +245,10 @@ def payment_start(*, payment: Payment, client_ip: str = "", site_url: str | None
             client_ip=client_ip or locked.client_ip or "127.0.0.1",
             locale=locked.locale,
         )
+    except FinalProviderError as exc:
+        # The provider refused (amount limit, declined request): its own Vietnamese reason helps the payer.
+        _close_with_error(locked, code="start", message=str(exc))
+        raise PaymentError(str(exc) or _("Đơn vị thanh toán từ chối giao dịch")) from exc
     except ProviderError as exc:
         _close_with_error(locked, code="start", message=str(exc))
         raise PaymentError(_("Không kết nối được với đơn vị thanh toán, vui lòng thử lại sau")) from exc
