@@ -80,9 +80,13 @@ def test_create_refuses_invalid_requests(payable, overrides, message):
     assert not Payment.objects.exists()
 
 
-def test_agency_provider_accounts_narrow_the_choice(payable):
-    assert provider_codes_for_agency(agency_code=AGENCY) == ["vnpay"]  # no rows: every enabled provider
-    ProviderAccount.objects.create(agency_code=AGENCY, provider="vnpay", is_enabled=False)
+def test_agency_provider_accounts_narrow_the_choice(payable, settings):
+    settings.PAYMENT_PROVIDERS = ["vnpay", "momo"]
+    assert provider_codes_for_agency(agency_code=AGENCY) == ["vnpay", "momo"]  # no rows: every enabled provider
+    # Once an agency has rows, they are its allow-list: only enabled rows are offered.
+    vnpay = ProviderAccount.objects.create(agency_code=AGENCY, provider="vnpay", is_enabled=True)
+    assert provider_codes_for_agency(agency_code=AGENCY) == ["vnpay"]
+    ProviderAccount.objects.filter(pk=vnpay.pk).update(is_enabled=False)
     assert provider_codes_for_agency(agency_code=AGENCY) == []
     with pytest.raises(ProviderNotAvailable):
         make_payment(start=False)

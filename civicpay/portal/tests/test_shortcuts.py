@@ -25,3 +25,23 @@ def test_visitor_home_offers_the_public_lookup(client: Client) -> None:
     page = client.get(reverse("portal:home")).content.decode()
     assert reverse("portal:lookup") in page
     assert reverse("portal:dossier_list") not in page
+
+
+def test_organisation_representatives_reach_debit_registration_and_multi_dossier_payment(
+    client: Client, world: World
+) -> None:
+    client.force_login(world.colleague)  # a representative of the organisation
+    page = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:org_dossiers") in page
+    assert reverse("portal:debit_registrations") in page
+
+
+def test_citizens_without_an_organisation_are_not_offered_organisation_pages(client: Client, world: World) -> None:
+    client.force_login(world.stranger)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:org_dossiers") not in page
+
+
+def test_visitors_can_start_paying_by_dossier_code(client: Client) -> None:
+    page = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:payment_by_code") in page
