@@ -475,7 +475,12 @@ class TransferReview(models.Model):
     status = models.CharField(_("trạng thái"), max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
     suspense_account = models.CharField(max_length=80)
     suggested_payment = models.ForeignKey(
-        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("giao dịch liên quan")
+        Payment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("giao dịch liên quan"),
     )
     applied_payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("ghi nhận bằng")

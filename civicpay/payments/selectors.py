@@ -29,6 +29,7 @@ class ProviderChoice:
     code: str
     name: str
     methods: tuple[MethodChoice, ...]
+    notice: str = ""
 
 
 def provider_choices_for_agency(*, agency_code: str) -> list[ProviderChoice]:
@@ -36,7 +37,9 @@ def provider_choices_for_agency(*, agency_code: str) -> list[ProviderChoice]:
     choices = []
     for code in provider_codes_for_agency(agency_code=agency_code):
         adapter = provider_get(code)
-        choices.append(ProviderChoice(code=code, name=adapter.name, methods=adapter.methods))
+        choices.append(
+            ProviderChoice(code=code, name=adapter.name, methods=adapter.methods, notice=str(adapter.payer_notice))
+        )
     return choices
 
 

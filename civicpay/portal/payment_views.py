@@ -149,6 +149,7 @@ class ProviderOption:
     mark_text: str
     mark_class: str
     methods: list[MethodOption] = field(default_factory=list)
+    notice: str = ""
 
 
 def _mark(choice: ProviderChoice) -> tuple[str, str]:
@@ -176,7 +177,7 @@ def _provider_options(choices: list[ProviderChoice], *, field_id: str) -> list[P
             )
             counter += 1
         if methods:
-            options.append(ProviderOption(choice.code, choice.name, text, css, methods))
+            options.append(ProviderOption(choice.code, choice.name, text, css, methods, choice.notice))
     return options
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django_stubs_ext import StrOrPromise
 
 from civicpay.payments.states import PaymentStatus
 
@@ -114,6 +115,9 @@ class PaymentProvider(abc.ABC):
     methods: tuple[MethodChoice, ...] = ()
     min_amount: int = 1
     max_amount: int | None = None
+    # A sentence the payment page shows under the provider's name (seed 001's rule for the national
+    # platform, where to register for ViettelPay, …). Lazy, so it follows the payer's language.
+    payer_notice: StrOrPromise = ""
 
     @abc.abstractmethod
     def start(self, payment: Payment, *, return_url: str, notify_url: str, client_ip: str, locale: str) -> StartResult:

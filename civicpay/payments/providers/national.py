@@ -24,4 +24,4 @@ class NationalPlatformProvider(SignedGatewayProvider):
     name = "Cổng DVC Quốc gia"
     settings_prefix = "NATIONAL"
     methods = (MethodChoice("", str(_("Chọn ngân hàng hoặc ví điện tử tại Cổng DVC Quốc gia"))),)
-    payer_notice = str(_("Tại ô “Chọn hình thức thanh toán” phải là “Cổng DVC Quốc Gia”"))
+    payer_notice = _("Tại ô “Chọn hình thức thanh toán” phải là “Cổng DVC Quốc Gia”")

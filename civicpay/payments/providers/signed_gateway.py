@@ -159,7 +159,6 @@ class SignedGatewayProvider(PaymentProvider):
 
     settings_prefix: ClassVar[str]
     sandbox_path: ClassVar[str] = ""
-    payer_notice: ClassVar[str] = ""
     min_amount = 1_000
     max_amount = 999_999_999
 

@@ -104,8 +104,8 @@ class VietinbankProvider(SignedGatewayProvider):
     code = CODE
     name = "VietinBank"
     settings_prefix = "VIETINBANK"
-    payer_notice = str(
-        _("Thẻ ATM hoặc thẻ quốc tế do VietinBank phát hành, đã đăng ký dịch vụ thanh toán trực tuyến với ngân hàng.")
+    payer_notice = _(
+        "Thẻ ATM hoặc thẻ quốc tế do VietinBank phát hành, đã đăng ký dịch vụ thanh toán trực tuyến với ngân hàng."
     )
 
     @property

@@ -29,8 +29,6 @@ class ViettelPayProvider(SignedGatewayProvider):
         MethodChoice(METHOD_BANKPLUS, str(_("BankPlus"))),
         MethodChoice(METHOD_ATM, str(_("Thẻ ATM nội địa"))),
     )
-    payer_notice = str(
-        _(
-            "Tài khoản ViettelPay có thể đăng ký, tải ứng dụng, liên kết tài khoản và nạp tiền tại https://viettelpay.vn/"
-        )
+    payer_notice = _(
+        "Tài khoản ViettelPay có thể đăng ký, tải ứng dụng, liên kết tài khoản và nạp tiền tại https://viettelpay.vn/"
     )

@@ -12,7 +12,7 @@ from civicpay.core import clock
 from civicpay.payments.models import Payment
 from civicpay.payments.providers import signed_protocol as sp
 
-SECRETS = {"viettelpay": "VIETTELPAY", "national": "NATIONAL"}
+SECRETS = {"viettelpay": "VIETTELPAY", "national": "NATIONAL", "vietinbank": "VIETINBANK"}
 
 
 def secret_of(provider: str) -> str:

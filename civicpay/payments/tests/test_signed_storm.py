@@ -31,9 +31,12 @@ def quiet_httpx():
     logger.setLevel(level)
 
 
-@pytest.mark.parametrize("provider", ["viettelpay", "national"])
+METHODS = {"viettelpay": "wallet", "national": "", "vietinbank": "CARD"}
+
+
+@pytest.mark.parametrize("provider", sorted(METHODS))
 def test_notification_storm_applies_once(live_server, transactional_db, payable, provider):
-    payment = make_payment(provider=provider, method="wallet" if provider == "viettelpay" else "")
+    payment = make_payment(provider=provider, method=METHODS[provider])
     body = json.dumps(notification(payment), ensure_ascii=False).encode()
     url = f"{live_server.url}/thanh-toan/{provider}/ipn/"
 

@@ -200,6 +200,22 @@ def test_choice_page_lists_every_provider_and_method_the_registry_offers(
     assert "<img" not in page
 
 
+def test_the_national_platform_carries_the_seeds_rule_on_the_choice_page(
+    client: Client, world: World, notice: PaymentRequest, settings
+) -> None:
+    """Seed 001: "Tại ô “Chọn hình thức thanh toán” phải là “Cổng DVC Quốc Gia”", in the payer's language."""
+    settings.PAYMENT_PROVIDERS = [*settings.PAYMENT_PROVIDERS, "national"]
+    login(client, world.owner)
+    url = reverse("portal:payment_choose", args=[notice.number])
+    page = client.get(url).content.decode()
+    assert "Cổng DVC Quốc gia" in page
+    assert "phải là “Cổng DVC Quốc Gia”" in page
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = client.get(url).content.decode()
+    assert "Cổng DVC Quốc gia" in english and "phải là" not in english  # the rule follows the language
+    client.post(reverse("set_language"), {"language": "vi", "next": "/"})
+
+
 def test_choosing_nothing_is_an_error_on_the_same_page(client: Client, world: World, notice: PaymentRequest) -> None:
     login(client, world.owner)
     response = client.post(reverse("portal:payment_choose", args=[notice.number]), {})
