@@ -223,3 +223,12 @@ def test_compiled_catalogue_is_the_one_in_the_po_file() -> None:
             if served != expected:
                 stale.append(describe(entry))
     assert not stale, "run compilemessages; these entries are not served as in the .po file:\n" + "\n".join(stale)
+
+
+@pytest.mark.django_db
+def test_a_browser_set_to_english_still_gets_vietnamese_until_the_person_chooses(client) -> None:
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="vi"' in page and "Đăng nhập" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get("/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    client.post("/i18n/setlang/", {"language": "vi", "next": "/"})
