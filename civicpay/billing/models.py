@@ -176,6 +176,13 @@ class Receipt(models.Model):
     provider_transaction_no = models.CharField(_("mã giao dịch tại cổng"), max_length=64, blank=True)
     paid_at = models.DateTimeField(_("thời điểm thanh toán"))
     issued_at = models.DateTimeField(_("thời điểm phát hành"))
+    # Cancelling (e.g. after a refund, billing.receipts.receipt_cancel): the receipt stays, marked; its
+    # documents stay too, and a cancellation document references the original.
+    cancelled_at = models.DateTimeField(_("thời điểm hủy"), null=True, blank=True)
+    cancel_reason = models.CharField(_("lý do hủy"), max_length=500, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -188,6 +195,10 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_code} {self.series} {self.number_display}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     @property
     def number_display(self) -> str:

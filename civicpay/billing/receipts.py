@@ -201,30 +201,146 @@ def _issue_document(receipt: Receipt) -> bytes | None:
     if not apps.is_installed("civicpay.documents"):
         return None
     try:
-        from civicpay.documents.services import document_issue_once, document_read
-        from civicpay.documents.types import DocumentSummary
+        from civicpay.documents.services import document_read
     except ImportError:  # an older documents app without the issuing service
         return None
+    document = _original_document(receipt)
+    return document_read(document)
+
+
+def _receipt_summary(receipt: Receipt, *, title: str) -> Any:
+    from civicpay.documents.types import DocumentSummary
+
+    return DocumentSummary(
+        title=title,
+        issuer_name=receipt.agency.name,
+        document_date=clock.local(receipt.issued_at).date(),
+        amount=receipt.amount,
+        reference=f"{receipt.template_code} {receipt.series} {receipt.number_display}",
+    )
+
+
+def _original_document(receipt: Receipt) -> Any:
+    """The receipt's first PDF document (kind ``receipt``), issued now if it never was."""
+    from civicpay.documents.models import IssuedDocument
+    from civicpay.documents.services import document_issue_once
+
+    first = (
+        IssuedDocument.objects.filter(
+            kind="receipt", owner_kind=RECEIPT_OWNER_KIND, owner_id=receipt.pk, replaces__isnull=True
+        )
+        .order_by("issued_at", "id")
+        .first()
+    )
+    if first is not None:
+        return first
     title = _("Biên lai thu phí, lệ phí %(series)s số %(number)s") % {
         "series": receipt.series,
         "number": receipt.number_display,
     }
-    document = document_issue_once(
+    return document_issue_once(
         kind="receipt",
         owner_kind=RECEIPT_OWNER_KIND,
         owner_id=receipt.pk,
         template_name=RECEIPT_TEMPLATE,
         context={**receipt_context(receipt), "print_base": "documents/print_base.html"},
         issuer_agency_code=receipt.agency.code,
-        summary=DocumentSummary(
-            title=title,
-            issuer_name=receipt.agency.name,
-            document_date=clock.local(receipt.issued_at).date(),
-            amount=receipt.amount,
-            reference=f"{receipt.template_code} {receipt.series} {receipt.number_display}",
-        ),
+        summary=_receipt_summary(receipt, title=title),
     )
-    return document_read(document)
+
+
+_CANCEL_BANNER = (
+    '<div style="border: 1.5pt solid #b00020; color: #b00020; padding: 2mm 3mm; margin-bottom: 4mm;">'
+    "<strong>{% load i18n %}{% translate 'BIÊN LAI ĐÃ BỊ HỦY' %}</strong> — "
+    "{% translate 'Thời điểm hủy' %}: {{ cancellation.cancelled_at|date:'H:i d/m/Y' }}. "
+    "{% translate 'Lý do' %}: {{ cancellation.reason }}. "
+    "{% translate 'Thay thế tài liệu có mã tra cứu' %} {{ cancellation.replaces }}.</div>"
+)
+
+
+def _cancellation_base() -> Template:
+    """documents/print_base.html with a "cancelled" banner at the top of the first page (the receipt
+    template fills the ``content`` block, so the banner goes in just before it)."""
+    from django.template.loader import get_template
+
+    source = get_template("documents/print_base.html").template.source  # type: ignore[attr-defined]
+    marker = "{% block content %}"
+    if marker in source:
+        source = source.replace(marker, _CANCEL_BANNER + marker, 1)
+    return Template(source)
+
+
+def receipt_cancel(*, receipt: Receipt, reason: str, by: Any) -> Receipt:
+    """Cancel ``receipt`` (e.g. after a refund): mark it cancelled and issue a cancellation document that
+    references the receipt's original document (``replacement=CANCEL``); audited. Nothing is deleted: the
+    receipt row, its number (no gap) and its documents stay. A second cancel raises ``BillingError``."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BillingError(_("Phải nêu lý do hủy biên lai."))
+    if not apps.is_installed("civicpay.documents"):
+        raise BillingError(_("Không hủy được biên lai khi chưa có dịch vụ phát hành tài liệu."))
+    from civicpay.documents.models import ReplacementKind
+    from civicpay.documents.selectors import document_current_for_owner
+    from civicpay.documents.services import document_issue
+
+    with transaction.atomic():
+        locked = Receipt.objects.select_for_update().select_related("agency", "payment_request").get(pk=receipt.pk)
+        if locked.cancelled_at is not None:
+            raise BillingError(_("Biên lai %(receipt)s đã bị hủy trước đó.") % {"receipt": str(locked)})
+        _original_document(locked)
+        current = document_current_for_owner(kind="receipt", owner_kind=RECEIPT_OWNER_KIND, owner_id=locked.pk)
+        assert current is not None
+        cancelled_at = clock.now()
+        title = _("Hủy biên lai thu phí, lệ phí %(series)s số %(number)s") % {
+            "series": locked.series,
+            "number": locked.number_display,
+        }
+        context = {
+            **receipt_context(locked),
+            "print_base": _cancellation_base(),
+            "cancellation": {
+                "cancelled_at": clock.local(cancelled_at),
+                "reason": reason,
+                "replaces": current.lookup_code_display,
+            },
+        }
+        document = document_issue(
+            kind="receipt",
+            owner_kind=RECEIPT_OWNER_KIND,
+            owner_id=locked.pk,
+            template_name=RECEIPT_TEMPLATE,
+            context=context,
+            issuer_agency_code=locked.agency.code,
+            summary=_receipt_summary(locked, title=title),
+            replaces=current,
+            replacement=ReplacementKind.CANCEL,
+            reason=reason[:500],
+            by=by,
+        )
+        locked.cancelled_at = cancelled_at
+        locked.cancel_reason = reason[:500]
+        locked.cancelled_by = by if getattr(by, "pk", None) is not None else None
+        locked.save(update_fields=["cancelled_at", "cancel_reason", "cancelled_by"])
+        audit_record(
+            actor=by,
+            action="receipt.cancelled",
+            target=locked,
+            before={"cancelled": False, "document": current.lookup_code},
+            after={"cancelled": True, "document": document.lookup_code},
+            note=reason,
+        )
+    return locked
+
+
+def receipt_documents(receipt: Receipt) -> list[Any]:
+    """Every PDF document of ``receipt``, oldest first (the original, then any cancellation)."""
+    from civicpay.documents.models import IssuedDocument
+
+    return list(
+        IssuedDocument.objects.filter(kind="receipt", owner_kind=RECEIPT_OWNER_KIND, owner_id=receipt.pk).order_by(
+            "issued_at", "id"
+        )
+    )
 
 
 def _render_pdf(receipt: Receipt) -> bytes:

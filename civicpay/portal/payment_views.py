@@ -33,6 +33,7 @@ from civicpay.accounts.validators import normalize_phone
 from civicpay.billing.errors import BillingError
 from civicpay.billing.models import PaymentRequest, PaymentRequestStatus, Receipt
 from civicpay.billing.payables import PAYABLE_KIND, payables_for_requests
+from civicpay.billing.receipt_xml import receipt_xml_bytes
 from civicpay.billing.receipts import receipt_for_request, receipt_pdf, receipt_printable
 from civicpay.billing.registry import handler_for
 from civicpay.billing.selectors import payment_request_get_for_payer
@@ -436,25 +437,56 @@ def payment_by_code(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/payments/by_code.html", {"form": form}, status=status)
 
 
+def _receipt_available(receipt: Receipt | None) -> tuple[bool, str]:
+    """Whether the payer may have the receipt now (PDF or XML), and if not, why (seed 000's rule)."""
+    if receipt is None:
+        return False, str(_("Thông báo thu phí chưa được thanh toán nên chưa có biên lai."))
+    printable, reason = receipt_printable(receipt)
+    return printable, str(reason)
+
+
+def _receipt_unavailable(
+    request: HttpRequest, notice: PaymentRequest, receipt: Receipt | None, reason: str
+) -> HttpResponse:
+    context = {"notice": notice, "receipt": receipt, "reason": reason}
+    return render(request, "portal/payments/receipt_unavailable.html", context)
+
+
 @never_cache
 def receipt_print(request: HttpRequest, number: str) -> HttpResponse:
     """ "In biên lai": the receipt PDF, or why it cannot be printed yet (seed 000: not before the
     agency has received the dossier)."""
     notice = notice_get_for_viewer(request, number)
     receipt: Receipt | None = receipt_for_request(notice)
-    if receipt is None:
-        reason = _("Thông báo thu phí chưa được thanh toán nên chưa có biên lai.")
-        return render(request, "portal/payments/receipt_unavailable.html", {"notice": notice, "reason": reason})
-    printable, reason = receipt_printable(receipt)
-    if not printable:
-        return render(
-            request,
-            "portal/payments/receipt_unavailable.html",
-            {"notice": notice, "receipt": receipt, "reason": reason},
-        )
+    printable, reason = _receipt_available(receipt)
+    if receipt is None or not printable:
+        return _receipt_unavailable(request, notice, receipt, reason)
     response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
     filename = f"bien-lai-{receipt.series}-{receipt.number_display}.pdf"
     response["Content-Disposition"] = content_disposition_header(False, filename) or "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@never_cache
+def receipt_xml_download(request: HttpRequest, number: str) -> HttpResponse:
+    """The XML e-receipt (signed XMLDSig by the agency), under the same rule as the PDF: the payer only
+    (anyone else gets 404), and only once the receipt is printable."""
+    notice = notice_get_for_viewer(request, number)
+    receipt: Receipt | None = receipt_for_request(notice)
+    printable, reason = _receipt_available(receipt)
+    data = b""
+    if receipt is not None and printable:
+        try:
+            data = receipt_xml_bytes(receipt)
+        except BillingError as error:
+            printable, reason = False, str(error)
+    if receipt is None or not printable:
+        return _receipt_unavailable(request, notice, receipt, reason)
+    response = HttpResponse(data, content_type="application/xml; charset=utf-8")
+    filename = f"bien-lai-{receipt.series}-{receipt.number_display}.xml"
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

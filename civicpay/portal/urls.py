@@ -26,6 +26,7 @@ urlpatterns = [
     path("thanh-toan/thong-bao/<str:number>/", payment_views.payment_info, name="payment_info"),
     path("thanh-toan/thong-bao/<str:number>/chon-don-vi/", payment_views.payment_choose, name="payment_choose"),
     path("thanh-toan/thong-bao/<str:number>/bien-lai/", payment_views.receipt_print, name="receipt"),
+    path("thanh-toan/thong-bao/<str:number>/bien-lai.xml", payment_views.receipt_xml_download, name="receipt_xml"),
     path("thanh-toan/giao-dich/<str:reference>/ma-qr/", payment_views.payment_qr, name="payment_qr"),
     path(
         "thanh-toan/giao-dich/<str:reference>/chi-dan/", payment_views.payment_instructions, name="payment_instructions"
