@@ -103,6 +103,18 @@ def log_in(page: Page, live_url: str, username: str) -> LoginPage:
     return login
 
 
+def officer_receives_dossier(page: Page, live_url: str, officer_email: str, dossier_code: str) -> None:
+    """Officer: Tiếp nhận - Trả kết quả → Tiếp nhận hồ sơ qua mạng → the dossier → "Tiếp nhận hồ sơ"
+    (it gets its receipt number, *số biên nhận*), then log out."""
+    officer_login = log_in(page, live_url, officer_email)
+    officer_login.nav_link("Tiếp nhận - Trả kết quả").click()
+    page.get_by_role("link", name="Tiếp nhận hồ sơ qua mạng").click()
+    page.get_by_role("link", name=dossier_code, exact=True).click()
+    page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
+    expect(page.get_by_role("main")).to_contain_text("Số biên nhận")
+    BasePage(page, live_url).log_out()
+
+
 def open_payment_choice(page: Page, live_url: str, journey: Journey, *, check_accessibility: bool) -> None:
     """Citizen: log in → Thông báo thu phí → Thanh toán → Thông tin thanh toán → Tiếp tục."""
     login = log_in(page, live_url, journey.citizen.email)
@@ -184,13 +196,7 @@ def test_citizen_pays_through_vnpay_and_prints_the_receipt_after_reception(
     BasePage(page, live_url).log_out()
 
     # The officer receives the dossier (Tiếp nhận).
-    officer_login = log_in(page, live_url, journey.officer_email)
-    officer_login.nav_link("Tiếp nhận - Trả kết quả").click()
-    page.get_by_role("link", name="Tiếp nhận hồ sơ qua mạng").click()
-    page.get_by_role("link", name=journey.dossier.code, exact=True).click()
-    page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
-    expect(page.get_by_role("main")).to_contain_text("Số biên nhận")
-    BasePage(page, live_url).log_out()
+    officer_receives_dossier(page, live_url, journey.officer_email, journey.dossier.code)
 
     # Now the citizen prints the receipt: a PDF.
     log_in(page, live_url, citizen.email).nav_link("Thông báo thu phí").click()
