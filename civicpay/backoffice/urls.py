@@ -1,6 +1,6 @@
 from django.urls import path
 
-from civicpay.backoffice import dossier_views, queue_views, transfer_views, views
+from civicpay.backoffice import dossier_views, queue_views, receipt_views, transfer_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("chuyen-khoan/<int:pk>/", transfer_views.transfer_item, name="transfer_item"),
     path("chuyen-khoan/<int:pk>/ghi-nhan/", transfer_views.transfer_apply, name="transfer_apply"),
     path("chuyen-khoan/<int:pk>/hoan-tra/", transfer_views.transfer_refund, name="transfer_refund"),
+    # Biên lai: find a receipt, see its documents, cancel or correct it (finance role; receipt_views.py).
+    path("bien-lai/", receipt_views.receipt_list, name="receipts"),
+    path("bien-lai/<int:pk>/", receipt_views.receipt_detail, name="receipt"),
+    path("bien-lai/<int:pk>/huy/", receipt_views.receipt_action, {"action": "cancel"}, name="receipt_cancel"),
+    path("bien-lai/<int:pk>/dieu-chinh/", receipt_views.receipt_action, {"action": "replace"}, name="receipt_replace"),
+    path("bien-lai/<int:pk>/tai-lieu/<str:code>/", receipt_views.receipt_document, name="receipt_document"),
 ]

@@ -146,8 +146,17 @@ class PaymentRequestLine(models.Model):
         return f"{self.get_kind_display()}: {self.description} {self.amount}"
 
 
+class ReceiptState(models.TextChoices):
+    """Where a receipt stands (derived from ``cancelled_at`` / ``replaced_at``, not stored)."""
+
+    VALID = "valid", _("Còn hiệu lực")
+    REPLACED = "replaced", _("Đã bị thay thế")
+    CANCELLED = "cancelled", _("Đã hủy")
+
+
 class Receipt(models.Model):
-    """The receipt for fees paid (biên lai thu phí, lệ phí): one per paid payment request.
+    """The receipt for fees paid (biên lai thu phí, lệ phí): one per paid payment request, plus one per
+    replacement (each with its own number, ``replaces`` pointing at the one it corrects).
 
     Numbered like an e-receipt: mẫu số (``template_code``), ký hiệu (``series``, per agency and year)
     and số (``number``, gap-free within agency + series: taken from a locked counter inside the
@@ -159,13 +168,16 @@ class Receipt(models.Model):
     agency = models.ForeignKey(
         "directory.Agency", on_delete=models.PROTECT, related_name="receipts", verbose_name=_("cơ quan thu")
     )
-    payment_request = models.OneToOneField(
-        PaymentRequest, on_delete=models.PROTECT, related_name="receipt", verbose_name=_("thông báo thu phí")
+    # A request has one receipt, unless it was replaced (a new receipt with a new number, see ``replaces``):
+    # then every version stays, and at most one is not replaced (constraint below).
+    payment_request = models.ForeignKey(
+        PaymentRequest, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("thông báo thu phí")
     )
     template_code = models.CharField(_("mẫu số"), max_length=20)
     series = models.CharField(_("ký hiệu"), max_length=20)
     number = models.PositiveIntegerField(_("số"))
     payer_name = models.CharField(_("người nộp"), max_length=255)
+    payer_address = models.CharField(_("địa chỉ người nộp"), max_length=255, blank=True)
     owner_reference = models.CharField(_("mã hồ sơ"), max_length=64)
     description = models.CharField(_("nội dung"), max_length=500)
     amount = models.BigIntegerField(_("số tiền (VNĐ)"))
@@ -183,11 +195,36 @@ class Receipt(models.Model):
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Replacing (wrong payer name or address, billing.receipts.receipt_replace): a new receipt with a new
+    # number that ``replaces`` this one; this one gets ``replaced_at`` and otherwise stays as issued.
+    replaces = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        verbose_name=_("thay thế cho biên lai"),
+    )
+    replace_reason = models.CharField(_("lý do thay thế"), max_length=500, blank=True)
+    replaced_at = models.DateTimeField(_("thời điểm bị thay thế"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The officer who issued a replacement; empty for a receipt issued with the payment",
+    )
 
     class Meta:
         ordering = ["-issued_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["agency", "series", "number"], name="receipt_number_unique_per_series"),
+            models.UniqueConstraint(
+                fields=["payment_request"],
+                condition=models.Q(replaced_at__isnull=True),
+                name="one_current_receipt_per_request",
+            ),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="receipt_amount_positive"),
         ]
         verbose_name = _("biên lai")
@@ -199,6 +236,21 @@ class Receipt(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.cancelled_at is not None
+
+    @property
+    def is_replaced(self) -> bool:
+        return self.replaced_at is not None
+
+    @property
+    def is_valid(self) -> bool:
+        """Neither cancelled nor replaced: the receipt that counts for its payment request."""
+        return self.cancelled_at is None and self.replaced_at is None
+
+    @property
+    def state(self) -> ReceiptState:
+        if self.cancelled_at is not None:
+            return ReceiptState.CANCELLED
+        return ReceiptState.REPLACED if self.replaced_at is not None else ReceiptState.VALID
 
     @property
     def number_display(self) -> str:

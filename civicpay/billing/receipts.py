@@ -13,18 +13,35 @@ owner without that method lets every receipt be printed.
 
 The PDF is issued through ``civicpay.documents`` when that app offers its issuing service (signed,
 stored once, with a lookup code); otherwise it is rendered with WeasyPrint, like the fee notice.
+
+Correcting a receipt never edits or deletes anything (docs/documents.md, "Cancelling and replacing"):
+
+- :func:`receipt_cancel` marks the receipt cancelled and issues a cancellation PDF and a signed XML
+  cancellation notice, each ``replaces=`` the receipt's own document with ``replacement=CANCEL``;
+- :func:`receipt_replace` (wrong payer name or address) issues a *new receipt with a new number* in the
+  series (like a replacement e-invoice, Decree 123/2020/NĐ-CP art. 19: "Thay thế cho hóa đơn Mẫu số…
+  ký hiệu… số… ngày…"), whose PDF and XML replace the old receipt's (``replacement=REPLACE``).
+
+Every document of a payment request's receipts (PDF and XML, originals, replacements, cancellations) is
+owned by its first receipt (:func:`receipt_original`): the documents app lets a document replace only
+one of the same kind and owner, and one owner has one current document per kind, so the chain
+original → replacement → cancellation is one line of documents. Which receipt a document belongs to is
+its ``reference`` (mẫu số, ký hiệu, số: :func:`receipt_reference`).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.template import Template
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
@@ -37,6 +54,7 @@ from civicpay.core.money import format_vnd, vnd_in_words
 from civicpay.core.sequences import next_value
 
 if TYPE_CHECKING:
+    from civicpay.directory.models import Agency
     from civicpay.payments.models import Payment
 
 # Mẫu số and the letters of the ký hiệu, as registered by the agencies with the tax authority.
@@ -76,12 +94,17 @@ def _payment_method_label(payment: Payment) -> str:
     return f"{label} ({payment.bank_code})" if payment.bank_code else label
 
 
+def _number_scope(*, agency_id: int, series: str) -> str:
+    """The counter of an agency's series: receipts and their replacements share it (no gaps)."""
+    return f"billing.receipt:{agency_id}:{series}"
+
+
 def receipt_issue(*, request: PaymentRequest, payment: Payment) -> Receipt:
     """The receipt of the paid ``request``, issued once: a second call (a duplicate notification, a
     retry) returns the existing receipt. Call inside the transaction that marked the request paid."""
     with transaction.atomic():
         locked = PaymentRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
-        existing = Receipt.objects.filter(payment_request=locked).first()
+        existing = Receipt.objects.filter(payment_request=locked, replaced_at__isnull=True).first()
         if existing is not None:
             return existing
         if locked.status != PaymentRequestStatus.PAID:
@@ -89,7 +112,7 @@ def receipt_issue(*, request: PaymentRequest, payment: Payment) -> Receipt:
         issued_at = clock.now()
         paid_at = locked.paid_at or payment.paid_at or issued_at
         series = receipt_series(year=clock.local(issued_at).year)
-        number = next_value(scope=f"billing.receipt:{locked.agency_id}:{series}")
+        number = next_value(scope=_number_scope(agency_id=locked.agency_id, series=series))
         lines = [
             {"kind": group.kind, "label": group.label, "description": line.description, "amount": line.amount}
             for group in locked.lines_by_kind
@@ -130,7 +153,13 @@ def receipt_issue(*, request: PaymentRequest, payment: Payment) -> Receipt:
 
 
 def receipt_for_request(request: PaymentRequest) -> Receipt | None:
-    return Receipt.objects.filter(payment_request=request).select_related("agency", "payment_request").first()
+    """The receipt of ``request`` that counts: the latest replacement, if the first was replaced (a
+    cancelled receipt is still returned: it stays the payer's record, marked cancelled)."""
+    return (
+        Receipt.objects.filter(payment_request=request, replaced_at__isnull=True)
+        .select_related("agency", "payment_request")
+        .first()
+    )
 
 
 def receipt_printable(receipt: Receipt) -> tuple[bool, str]:
@@ -204,8 +233,78 @@ def _issue_document(receipt: Receipt) -> bytes | None:
         from civicpay.documents.services import document_read
     except ImportError:  # an older documents app without the issuing service
         return None
-    document = _original_document(receipt)
-    return document_read(document)
+    return document_read(receipt_pdf_document(receipt))
+
+
+# --- Which documents belong to which receipt ------------------------------------------------------
+
+
+def receipt_original(receipt: Receipt) -> Receipt:
+    """The first receipt of ``receipt``'s payment request: the owner of the documents of every receipt
+    of that request (see the module docstring)."""
+    if receipt.replaces_id is None:
+        return receipt
+    return Receipt.objects.get(payment_request_id=receipt.payment_request_id, replaces__isnull=True)
+
+
+def receipt_reference(receipt: Receipt) -> str:
+    """``01BLP0-001 AA-26E 0000042``: mẫu số, ký hiệu, số, as the documents' ``reference`` records it."""
+    return str(receipt)[:64]
+
+
+def receipt_versions(receipt: Receipt) -> list[Receipt]:
+    """Every receipt of ``receipt``'s payment request, oldest first: the first, then its replacements."""
+    return list(
+        Receipt.objects.filter(payment_request_id=receipt.payment_request_id)
+        .select_related("agency", "payment_request", "cancelled_by", "issued_by")
+        .order_by("issued_at", "id")
+    )
+
+
+def _chain(receipt: Receipt, *, owner_kind: str) -> Any:
+    from civicpay.documents.models import DocumentKind, IssuedDocument
+
+    return IssuedDocument.objects.filter(
+        kind=DocumentKind.RECEIPT, owner_kind=owner_kind, owner_id=receipt_original(receipt).pk
+    ).order_by("issued_at", "id")
+
+
+def receipt_chain_documents(receipt: Receipt, *, owner_kind: str) -> list[Any]:
+    """The documents of ``owner_kind`` (``billing.receipt`` PDFs or ``billing.receipt_xml``) of every
+    receipt of ``receipt``'s payment request, oldest first."""
+    return list(_chain(receipt, owner_kind=owner_kind))
+
+
+def receipt_version_document(receipt: Receipt, *, owner_kind: str) -> Any:
+    """``receipt``'s own document of ``owner_kind`` (not a cancellation notice), or ``None`` if it has
+    not been issued yet."""
+    from civicpay.documents.models import ReplacementKind
+
+    return (
+        _chain(receipt, owner_kind=owner_kind)
+        .filter(reference=receipt_reference(receipt))
+        .exclude(replacement_kind=ReplacementKind.CANCEL)
+        .first()
+    )
+
+
+def receipt_document_filename(document: Any) -> str:
+    """``bien-lai-AA-26E-0000042.pdf`` (``.xml`` for an e-receipt), ``huy-bien-lai-…`` for a cancellation."""
+    from civicpay.documents.models import ReplacementKind
+
+    series, number = [*document.reference.split(), "", ""][1:3]
+    prefix = "huy-bien-lai" if document.replacement_kind == ReplacementKind.CANCEL else "bien-lai"
+    extension = "xml" if document.media_type == "application/xml" else "pdf"
+    return f"{prefix}-{series}-{number}.{extension}"
+
+
+def receipt_documents(receipt: Receipt) -> list[Any]:
+    """Every PDF document of ``receipt``'s payment request, oldest first (the original, replacements,
+    a cancellation)."""
+    return receipt_chain_documents(receipt, owner_kind=RECEIPT_OWNER_KIND)
+
+
+# --- The PDF ---------------------------------------------------------------------------------------
 
 
 def _receipt_summary(receipt: Receipt, *, title: str) -> Any:
@@ -216,130 +315,347 @@ def _receipt_summary(receipt: Receipt, *, title: str) -> Any:
         issuer_name=receipt.agency.name,
         document_date=clock.local(receipt.issued_at).date(),
         amount=receipt.amount,
-        reference=f"{receipt.template_code} {receipt.series} {receipt.number_display}",
+        reference=receipt_reference(receipt),
     )
 
 
-def _original_document(receipt: Receipt) -> Any:
-    """The receipt's first PDF document (kind ``receipt``), issued now if it never was."""
-    from civicpay.documents.models import IssuedDocument
-    from civicpay.documents.services import document_issue_once
-
-    first = (
-        IssuedDocument.objects.filter(
-            kind="receipt", owner_kind=RECEIPT_OWNER_KIND, owner_id=receipt.pk, replaces__isnull=True
-        )
-        .order_by("issued_at", "id")
-        .first()
-    )
-    if first is not None:
-        return first
-    title = _("Biên lai thu phí, lệ phí %(series)s số %(number)s") % {
-        "series": receipt.series,
-        "number": receipt.number_display,
-    }
-    return document_issue_once(
-        kind="receipt",
-        owner_kind=RECEIPT_OWNER_KIND,
-        owner_id=receipt.pk,
-        template_name=RECEIPT_TEMPLATE,
-        context={**receipt_context(receipt), "print_base": "documents/print_base.html"},
-        issuer_agency_code=receipt.agency.code,
-        summary=_receipt_summary(receipt, title=title),
-    )
-
-
-_CANCEL_BANNER = (
-    '<div style="border: 1.5pt solid #b00020; color: #b00020; padding: 2mm 3mm; margin-bottom: 4mm;">'
-    "<strong>{% load i18n %}{% translate 'BIÊN LAI ĐÃ BỊ HỦY' %}</strong> — "
-    "{% translate 'Thời điểm hủy' %}: {{ cancellation.cancelled_at|date:'H:i d/m/Y' }}. "
-    "{% translate 'Lý do' %}: {{ cancellation.reason }}. "
-    "{% translate 'Thay thế tài liệu có mã tra cứu' %} {{ cancellation.replaces }}.</div>"
+# A box at the top of the first page (the receipt template fills the ``content`` block, so the banners
+# go in just before it): "replacement for receipt …", "cancelled".
+_BANNERS = (
+    "{% for banner in banners %}"
+    '<div style="border: 1.5pt solid {{ banner.colour }}; color: {{ banner.colour }}; padding: 2mm 3mm; margin-bottom: 4mm;">'
+    "<strong>{{ banner.title }}</strong>"
+    "{% for line in banner.lines %}{% if forloop.first %} — {% else %}<br>{% endif %}{{ line }}{% endfor %}"
+    "</div>{% endfor %}"
 )
 
 
-def _cancellation_base() -> Template:
-    """documents/print_base.html with a "cancelled" banner at the top of the first page (the receipt
-    template fills the ``content`` block, so the banner goes in just before it)."""
+def _print_base(banners: list[dict[str, Any]]) -> Any:
+    """documents/print_base.html, with ``banners`` at the top of the first page if there are any."""
+    if not banners:
+        return "documents/print_base.html"
     from django.template.loader import get_template
 
     source = get_template("documents/print_base.html").template.source  # type: ignore[attr-defined]
-    marker = "{% block content %}"
-    if marker in source:
-        source = source.replace(marker, _CANCEL_BANNER + marker, 1)
-    return Template(source)
+    # The last "{% block content %}": the first is in the layout's own comment.
+    head, marker, tail = source.rpartition("{% block content %}")
+    return Template(head + _BANNERS + marker + tail if marker else source)
+
+
+def _replacement_banner(receipt: Receipt) -> dict[str, Any]:
+    """ "Thay thế cho biên lai Mẫu số … ký hiệu … số … ngày …", as a replacement e-invoice must say."""
+    old = receipt.replaces
+    assert old is not None
+    day = clock.local(old.issued_at)
+    previous = receipt_version_document(old, owner_kind=RECEIPT_OWNER_KIND)
+    line = _("Thay thế cho biên lai Mẫu số %(template_code)s, ký hiệu %(series)s, số %(number)s, ngày %(day)s") % {
+        "template_code": old.template_code,
+        "series": old.series,
+        "number": old.number_display,
+        "day": date_format(day, "d/m/Y"),
+    }
+    if previous is not None:
+        line += " " + _("(mã tra cứu %(code)s)") % {"code": previous.lookup_code_display}
+    lines = [line + ".", _("Lý do: %(reason)s.") % {"reason": receipt.replace_reason}]
+    if receipt.payer_address:
+        lines.append(_("Địa chỉ người nộp: %(address)s.") % {"address": receipt.payer_address})
+    return {"title": _("BIÊN LAI THAY THẾ"), "lines": lines, "colour": "#000"}
+
+
+def _cancellation_banner(*, cancelled_at: Any, reason: str, cancelled: Any) -> dict[str, Any]:
+    lines = [
+        _("Thời điểm hủy: %(time)s.") % {"time": date_format(clock.local(cancelled_at), "H:i d/m/Y")},
+        _("Lý do: %(reason)s.") % {"reason": reason},
+        _("Hủy tài liệu có mã tra cứu %(code)s.") % {"code": cancelled.lookup_code_display},
+    ]
+    return {"title": _("BIÊN LAI ĐÃ BỊ HỦY"), "lines": lines, "colour": "#b00020"}
+
+
+def _print_context(receipt: Receipt, *, cancellation: dict[str, Any] | None = None) -> dict[str, Any]:
+    banners = [cancellation] if cancellation is not None else []
+    if receipt.replaces is not None:
+        banners.append(_replacement_banner(receipt))
+    return {**receipt_context(receipt), "print_base": _print_base(banners), "banners": banners}
+
+
+def _title(receipt: Receipt) -> str:
+    return _("Biên lai thu phí, lệ phí %(series)s số %(number)s") % {
+        "series": receipt.series,
+        "number": receipt.number_display,
+    }
+
+
+def receipt_pdf_document(receipt: Receipt) -> Any:
+    """``receipt``'s own PDF document (kind ``receipt``), issued now if it never was: the first receipt
+    of a request on first print (once, also under concurrency); a replacement's PDF replaces the PDF of
+    the receipt it corrects (issued with the replacement, see :func:`receipt_replace`)."""
+    from civicpay.documents.errors import DocumentAlreadyReplaced
+    from civicpay.documents.models import ReplacementKind
+    from civicpay.documents.services import document_issue, document_issue_once
+
+    existing = receipt_version_document(receipt, owner_kind=RECEIPT_OWNER_KIND)
+    if existing is not None:
+        return existing
+    with translation.override("vi"):  # documents are always in Vietnamese, whoever triggers them
+        issue: dict[str, Any] = {
+            "kind": "receipt",
+            "owner_kind": RECEIPT_OWNER_KIND,
+            "owner_id": receipt_original(receipt).pk,
+            "template_name": RECEIPT_TEMPLATE,
+            "issuer_agency_code": receipt.agency.code,
+            "summary": _receipt_summary(receipt, title=_title(receipt)),
+        }
+        if receipt.replaces is None:
+            return document_issue_once(**issue, context=_print_context(receipt))
+        previous = receipt_pdf_document(receipt.replaces)
+        try:
+            return document_issue(
+                **issue,
+                context=_print_context(receipt),
+                replaces=previous,
+                replacement=ReplacementKind.REPLACE,
+                reason=receipt.replace_reason,
+                by=receipt.issued_by,
+            )
+        except DocumentAlreadyReplaced:  # a concurrent first print issued it
+            twin = receipt_version_document(receipt, owner_kind=RECEIPT_OWNER_KIND)
+            if twin is None:
+                raise
+            return twin
+
+
+# --- Cancelling and replacing ----------------------------------------------------------------------
+
+REASON_MAX = 500  # Receipt.cancel_reason / replace_reason, IssuedDocument.replacement_reason
+PAYER_NAME_MAX = 255
+PAYER_ADDRESS_MAX = 255
+
+
+def _user(by: Any) -> Any:
+    return by if getattr(by, "pk", None) is not None else None
+
+
+def _require_documents(message: str) -> None:
+    if not apps.is_installed("civicpay.documents"):
+        raise BillingError(message)
+
+
+def _reload(receipt: Receipt, *, lock: bool = False) -> Receipt:
+    receipts = Receipt.objects.select_related("agency", "payment_request", "replaces")
+    return (receipts.select_for_update(of=("self",)) if lock else receipts).get(pk=receipt.pk)
+
+
+def receipt_check_changeable(receipt: Receipt) -> None:
+    """Raise ``BillingError`` (saying why) unless ``receipt`` can be cancelled or replaced: only the
+    receipt that counts can, not a cancelled one, not one already replaced."""
+    if receipt.cancelled_at is not None:
+        raise BillingError(_("Biên lai %(receipt)s đã bị hủy trước đó.") % {"receipt": str(receipt)})
+    if receipt.replaced_at is not None:
+        newer = Receipt.objects.filter(replaces=receipt).first()
+        raise BillingError(
+            _(
+                "Biên lai %(receipt)s đã được thay thế bằng biên lai %(newer)s; "
+                "chỉ hủy hoặc điều chỉnh được biên lai đang có hiệu lực."
+            )
+            % {"receipt": str(receipt), "newer": str(newer) if newer else "—"}
+        )
+
+
+def _ensure_documents(receipt: Receipt) -> bool:
+    """Issue ``receipt``'s PDF and, if its agency can (it has a tax code), its XML, if they never were,
+    so that a cancellation or replacement can reference them. Slow and idempotent: call it before the
+    transaction. True when the receipt has an XML e-receipt."""
+    from civicpay.billing.receipt_xml import receipt_xml_document
+
+    receipt_pdf_document(receipt)
+    if not receipt.agency.tax_code:
+        return False
+    receipt_xml_document(receipt)
+    return True
 
 
 def receipt_cancel(*, receipt: Receipt, reason: str, by: Any) -> Receipt:
-    """Cancel ``receipt`` (e.g. after a refund): mark it cancelled and issue a cancellation document that
-    references the receipt's original document (``replacement=CANCEL``); audited. Nothing is deleted: the
-    receipt row, its number (no gap) and its documents stay. A second cancel raises ``BillingError``."""
+    """Cancel ``receipt`` (e.g. after a refund): mark it cancelled and issue a cancellation PDF and a
+    signed XML cancellation notice (``<HuyBienLai>``), each referencing the receipt's own document
+    (``replacement=CANCEL``); audited. Nothing is deleted: the receipt row, its number (no gap) and its
+    documents stay. A second cancel, or cancelling a receipt that was replaced, raises ``BillingError``."""
     reason = (reason or "").strip()
     if not reason:
         raise BillingError(_("Phải nêu lý do hủy biên lai."))
-    if not apps.is_installed("civicpay.documents"):
-        raise BillingError(_("Không hủy được biên lai khi chưa có dịch vụ phát hành tài liệu."))
+    _require_documents(_("Không hủy được biên lai khi chưa có dịch vụ phát hành tài liệu."))
+    from civicpay.billing.receipt_xml import receipt_xml_cancellation_document
     from civicpay.documents.models import ReplacementKind
-    from civicpay.documents.selectors import document_current_for_owner
     from civicpay.documents.services import document_issue
 
+    current = _reload(receipt)
+    receipt_check_changeable(current)  # a clear message before any slow work
+    with_xml = _ensure_documents(current)
     with transaction.atomic():
-        locked = Receipt.objects.select_for_update().select_related("agency", "payment_request").get(pk=receipt.pk)
-        if locked.cancelled_at is not None:
-            raise BillingError(_("Biên lai %(receipt)s đã bị hủy trước đó.") % {"receipt": str(locked)})
-        _original_document(locked)
-        current = document_current_for_owner(kind="receipt", owner_kind=RECEIPT_OWNER_KIND, owner_id=locked.pk)
-        assert current is not None
+        locked = _reload(receipt, lock=True)
+        receipt_check_changeable(locked)
+        cancelled = receipt_version_document(locked, owner_kind=RECEIPT_OWNER_KIND)
+        assert cancelled is not None  # _ensure_documents issued it
         cancelled_at = clock.now()
-        title = _("Hủy biên lai thu phí, lệ phí %(series)s số %(number)s") % {
-            "series": locked.series,
-            "number": locked.number_display,
-        }
-        context = {
-            **receipt_context(locked),
-            "print_base": _cancellation_base(),
-            "cancellation": {
-                "cancelled_at": clock.local(cancelled_at),
-                "reason": reason,
-                "replaces": current.lookup_code_display,
-            },
-        }
-        document = document_issue(
-            kind="receipt",
-            owner_kind=RECEIPT_OWNER_KIND,
-            owner_id=locked.pk,
-            template_name=RECEIPT_TEMPLATE,
-            context=context,
-            issuer_agency_code=locked.agency.code,
-            summary=_receipt_summary(locked, title=title),
-            replaces=current,
-            replacement=ReplacementKind.CANCEL,
-            reason=reason[:500],
-            by=by,
-        )
+        with translation.override("vi"):
+            banner = _cancellation_banner(cancelled_at=cancelled_at, reason=reason, cancelled=cancelled)
+            title = _("Hủy biên lai thu phí, lệ phí %(series)s số %(number)s") % {
+                "series": locked.series,
+                "number": locked.number_display,
+            }
+            document = document_issue(
+                kind="receipt",
+                owner_kind=RECEIPT_OWNER_KIND,
+                owner_id=receipt_original(locked).pk,
+                template_name=RECEIPT_TEMPLATE,
+                context=_print_context(locked, cancellation=banner),
+                issuer_agency_code=locked.agency.code,
+                summary=_receipt_summary(locked, title=title),
+                replaces=cancelled,
+                replacement=ReplacementKind.CANCEL,
+                reason=reason[:REASON_MAX],
+                by=by,
+            )
+            xml = (
+                receipt_xml_cancellation_document(locked, cancelled_at=cancelled_at, reason=reason[:REASON_MAX], by=by)
+                if with_xml
+                else None
+            )
         locked.cancelled_at = cancelled_at
-        locked.cancel_reason = reason[:500]
-        locked.cancelled_by = by if getattr(by, "pk", None) is not None else None
+        locked.cancel_reason = reason[:REASON_MAX]
+        locked.cancelled_by = _user(by)
         locked.save(update_fields=["cancelled_at", "cancel_reason", "cancelled_by"])
         audit_record(
             actor=by,
             action="receipt.cancelled",
             target=locked,
-            before={"cancelled": False, "document": current.lookup_code},
-            after={"cancelled": True, "document": document.lookup_code},
+            before={"cancelled": False, "document": cancelled.lookup_code},
+            after={
+                "cancelled": True,
+                "document": document.lookup_code,
+                "xml_document": xml.lookup_code if xml is not None else None,
+            },
             note=reason,
         )
     return locked
 
 
-def receipt_documents(receipt: Receipt) -> list[Any]:
-    """Every PDF document of ``receipt``, oldest first (the original, then any cancellation)."""
-    from civicpay.documents.models import IssuedDocument
+# What a replacement copies from the receipt it replaces: everything but the number and the payer.
+_COPIED_ON_REPLACE = (
+    "agency",
+    "payment_request",
+    "owner_reference",
+    "description",
+    "amount",
+    "lines",
+    "payment_reference",
+    "payment_provider",
+    "payment_method",
+    "provider_transaction_no",
+    "paid_at",
+)
 
-    return list(
-        IssuedDocument.objects.filter(kind="receipt", owner_kind=RECEIPT_OWNER_KIND, owner_id=receipt.pk).order_by(
-            "issued_at", "id"
+
+def receipt_replace(*, receipt: Receipt, payer_name: str, payer_address: str, reason: str, by: Any) -> Receipt:
+    """Replace ``receipt`` whose payer name or address was wrong: a new receipt with the corrected payer,
+    a **new number** in the agency's current series (a replacement e-receipt is a new receipt, like a
+    replacement e-invoice, and says "Thay thế cho biên lai Mẫu số… ký hiệu… số… ngày…"), everything
+    else copied; its PDF and XML replace the old receipt's (``replacement=REPLACE``). The old receipt
+    stays, marked replaced (``replaced_at``), with its number and documents; audited on both. Returns
+    the new receipt. Only the receipt that counts can be replaced (not a cancelled or replaced one)."""
+    payer_name = (payer_name or "").strip()
+    payer_address = (payer_address or "").strip()
+    reason = (reason or "").strip()
+    if not reason:
+        raise BillingError(_("Phải nêu lý do điều chỉnh biên lai."))
+    if not payer_name:
+        raise BillingError(_("Nhập họ tên hoặc tên tổ chức của người nộp."))
+    if len(payer_name) > PAYER_NAME_MAX or len(payer_address) > PAYER_ADDRESS_MAX:
+        raise BillingError(_("Tên và địa chỉ người nộp dài tối đa 255 ký tự."))
+    _require_documents(_("Không điều chỉnh được biên lai khi chưa có dịch vụ phát hành tài liệu."))
+    from civicpay.billing.receipt_xml import receipt_xml_document
+
+    current = _reload(receipt)
+    receipt_check_changeable(current)
+    if (payer_name, payer_address) == (current.payer_name, current.payer_address):
+        raise BillingError(_("Tên và địa chỉ người nộp không thay đổi: không cần điều chỉnh biên lai."))
+    with_xml = _ensure_documents(current)
+    with transaction.atomic():
+        locked = _reload(receipt, lock=True)
+        receipt_check_changeable(locked)
+        issued_at = clock.now()
+        # The old one stops counting first: at most one receipt per request is not replaced (constraint).
+        locked.replaced_at = issued_at
+        locked.save(update_fields=["replaced_at"])
+        series = receipt_series(year=clock.local(issued_at).year)
+        replacement = Receipt.objects.create(
+            **{name: getattr(locked, name) for name in _COPIED_ON_REPLACE},
+            template_code=receipt_template_code(),
+            series=series,
+            number=next_value(scope=_number_scope(agency_id=locked.agency_id, series=series)),
+            payer_name=payer_name,
+            payer_address=payer_address,
+            issued_at=issued_at,
+            replaces=locked,
+            replace_reason=reason[:REASON_MAX],
+            issued_by=_user(by),
         )
+        # Rendered and signed while the series counter is locked: replacements are rare, and a failure
+        # rolls the number back with everything else (no gap, no receipt without its documents).
+        pdf = receipt_pdf_document(replacement)
+        xml = receipt_xml_document(replacement) if with_xml else None
+        audit_record(
+            actor=by,
+            action="receipt.replaced",
+            target=locked,
+            before={"payer_name": locked.payer_name, "payer_address": locked.payer_address},
+            after={"replaced_by": str(replacement), "payer_name": payer_name, "payer_address": payer_address},
+            note=reason,
+        )
+        audit_record(
+            actor=by,
+            action="receipt.issued",
+            target=replacement,
+            after={
+                "replaces": str(locked),
+                "template_code": replacement.template_code,
+                "series": series,
+                "number": replacement.number,
+                "amount": replacement.amount,
+                "document": pdf.lookup_code,
+                "xml_document": xml.lookup_code if xml is not None else None,
+            },
+            note=reason,
+        )
+    return replacement
+
+
+# --- For the back office ---------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"(?:(?:\S+\s+)?(?P<series>\S+?)[\s/]+)?(?P<number>\d{1,7})")
+
+
+def receipt_search_for_agency(*, agency: Agency, query: str, limit: int = 50) -> list[Receipt]:
+    """The agency's receipts matching ``query``: a dossier code (mã hồ sơ) or fee notice number, or a
+    receipt number (``42``, ``0000042``, ``AA-26E 0000042``, ``01BLP0-001 AA-26E 0000042``); every
+    version (replaced and cancelled ones too), newest first. Without a query: the latest ``limit``."""
+    receipts = Receipt.objects.filter(agency=agency).select_related("payment_request", "replaces")
+    text = " ".join(query.split())
+    if text:
+        condition = Q(owner_reference__iexact=text) | Q(payment_request__number__iexact=text)
+        match = _NUMBER.fullmatch(text)
+        if match:
+            by_number = Q(number=int(match["number"]))
+            if match["series"]:
+                by_number &= Q(series__iexact=match["series"])
+            condition |= by_number
+        receipts = receipts.filter(condition)
+    return list(receipts.order_by("-issued_at", "-id")[:limit])
+
+
+def receipt_get_for_agency(*, agency: Agency, pk: int) -> Receipt:
+    """One receipt of ``agency``; another agency's is ``Receipt.DoesNotExist``, like a missing one."""
+    return Receipt.objects.select_related("agency", "payment_request", "replaces", "cancelled_by", "issued_by").get(
+        agency=agency, pk=pk
     )
 
 

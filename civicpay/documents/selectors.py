@@ -41,10 +41,13 @@ class PublicDocument:
     superseded_at: datetime | None
     replaces_lookup_code: str
     replaces_is_cancellation: bool
+    # The document that replaced or cancelled this one (empty while it is current).
+    successor_lookup_code: str = ""
 
 
 def document_public_view(document: IssuedDocument) -> PublicDocument:
     state = PublicState.CURRENT
+    successor = None
     if not document.is_current:
         successor = document.replaced_by.order_by("issued_at").first()
         cancelled = successor is not None and successor.replacement_kind == ReplacementKind.CANCEL
@@ -62,4 +65,5 @@ def document_public_view(document: IssuedDocument) -> PublicDocument:
         superseded_at=document.superseded_at,
         replaces_lookup_code=document.replaces.lookup_code_display if document.replaces else "",
         replaces_is_cancellation=document.replacement_kind == ReplacementKind.CANCEL,
+        successor_lookup_code=successor.lookup_code_display if successor is not None else "",
     )
