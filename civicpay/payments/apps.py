@@ -18,3 +18,7 @@ class PaymentsConfig(AppConfig):
         from civicpay.payments.replay import nonces_prune
 
         register_periodic("payments.prune_nonces", every_seconds=600, func=nonces_prune)
+        # Enqueues again the settlement of successes whose task failed or was lost (settlement.py).
+        from civicpay.payments.settlement import payments_settle_overdue
+
+        register_periodic("payments.settle_overdue", every_seconds=30, func=payments_settle_overdue)

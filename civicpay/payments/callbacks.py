@@ -1,11 +1,15 @@
 """Provider callbacks: store first, then apply.
 
-1. **Store** the raw message in its own short transaction (``ProviderCallback``, unique dedupe key =
-   SHA-256 of provider, kind and the sorted raw parameters). It is committed before we look at it,
-   so even a forged or unreadable message leaves a trace. An identical copy only bumps
-   ``times_received``.
+1. **Store** the raw message (``ProviderCallback``, unique dedupe key = SHA-256 of provider, kind and
+   the sorted raw parameters) before we look at it, so even a forged or unreadable message leaves a
+   trace. An identical copy only bumps ``times_received``.
 2. **Apply**: verify, find the payment, check the amount, then ``payment_record_outcome`` under
    ``select_for_update``. Copies and reorderings change nothing twice.
+
+An IPN is one write transaction: the stored row, then the apply in a savepoint, then the row's outcome.
+If applying fails, the savepoint is rolled back and the stored row commits with outcome ``error``; if
+the process dies first, nothing was acknowledged and the provider sends the IPN again. (One transaction
+instead of three: on SQLite each write transaction queues for the database's single write lock.)
 3. **Reply** in the provider's format (``acknowledge``), in VNPay's check order:
    signature (97) → order (01) → amount (04) → already confirmed (02) → 00; anything unexpected 99.
 """
@@ -47,8 +51,8 @@ def dedupe_key(*, provider: str, kind: str, raw: Mapping[str, object]) -> str:
 def callback_store(
     *, provider: str, kind: str, raw: Mapping[str, object], remote_addr: str | None
 ) -> tuple[ProviderCallback, bool]:
-    """Store a raw callback in its own transaction; ``(row, True)`` the first time, ``(row, False)``
-    for an identical copy (whose arrival is counted on the first row)."""
+    """Store a raw callback (in its own transaction, or a savepoint of the caller's); ``(row, True)`` the
+    first time, ``(row, False)`` for an identical copy (whose arrival is counted on the first row)."""
     key = dedupe_key(provider=provider, kind=kind, raw=raw)
     now = clock.now()
     try:
@@ -115,7 +119,8 @@ def _apply_notification(
         return finish(Ack.INVALID_SIGNATURE, outcome=CallbackOutcome.REJECTED, signature_valid=False)
     except MalformedMessage as exc:
         return finish(Ack.ERROR, outcome=CallbackOutcome.REJECTED, signature_valid=True, note=str(exc))
-    payment = Payment.objects.filter(provider=provider.code, reference=outcome.reference).first()
+    # Locked now (we are inside the IPN's transaction): read once, current until the outcome is recorded.
+    payment = Payment.objects.select_for_update().filter(provider=provider.code, reference=outcome.reference).first()
     if payment is None:
         return finish(Ack.NOT_FOUND, outcome=CallbackOutcome.REJECTED, signature_valid=True, note="order not found")
     if outcome.amount != payment.amount:
@@ -126,7 +131,9 @@ def _apply_notification(
             payment=payment,
             note=f"amount {outcome.amount} ≠ {payment.amount}",
         )
-    result = payment_record_outcome(payment=payment, outcome=outcome, source=f"{callback.kind}:{callback.pk}")
+    result = payment_record_outcome(
+        payment=payment, outcome=outcome, source=f"{callback.kind}:{callback.pk}", already_locked=True
+    )
     if result == ApplyResult.AMOUNT_MISMATCH:  # cannot happen after the check above; kept for safety
         ack = Ack.INVALID_AMOUNT
     elif result in (ApplyResult.APPLIED, ApplyResult.PENDING):
@@ -147,26 +154,28 @@ def notification_receive(*, provider: PaymentProvider, request: HttpRequest) -> 
     (VNPay ``99``) and the provider's retry, or the sweeper, will bring the outcome again.
     """
     try:
-        callback, is_new = callback_store(
-            provider=provider.code,
-            kind=CallbackKind.IPN,
-            raw=provider.notification_params(request),
-            remote_addr=_remote_addr(request),
-        )
+        with transaction.atomic():
+            callback, is_new = callback_store(
+                provider=provider.code,
+                kind=CallbackKind.IPN,
+                raw=provider.notification_params(request),
+                remote_addr=_remote_addr(request),
+            )
+            try:
+                with transaction.atomic():  # a savepoint: a failed apply leaves the stored row behind
+                    ack = _apply_notification(provider, request, callback, is_new=is_new)
+            except Exception as exc:
+                logger.exception("Could not apply %s notification %s", provider.code, callback.pk)
+                callback_finish(
+                    callback,
+                    outcome=CallbackOutcome.ERROR,
+                    reply_code=provider.reply_code(Ack.ERROR),
+                    note=f"{type(exc).__name__}: {exc}",
+                )
+                ack = Ack.ERROR
     except Exception:
         logger.exception("Could not store a %s notification", provider.code)
         return provider.acknowledge(Ack.ERROR)
-    try:
-        ack = _apply_notification(provider, request, callback, is_new=is_new)
-    except Exception as exc:
-        logger.exception("Could not apply %s notification %s", provider.code, callback.pk)
-        callback_finish(
-            callback,
-            outcome=CallbackOutcome.ERROR,
-            reply_code=provider.reply_code(Ack.ERROR),
-            note=f"{type(exc).__name__}: {exc}",
-        )
-        ack = Ack.ERROR
     return provider.acknowledge(ack)
 
 

@@ -106,17 +106,27 @@ def ledger_post(
     _check(postings)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_post must run inside the transaction of the change it records")
-    existing = LedgerEntry.objects.filter(key=key).first()
-    if existing is not None:
-        return existing
-    entry = LedgerEntry.objects.create(
-        key=key, kind=kind, description=description[:500], posted_at=clock.now(), payment=payment
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the unique key decides whether this entry is new
+            entry = LedgerEntry.objects.create(
+                key=key, kind=kind, description=description[:500], posted_at=clock.now(), payment=payment
+            )
+    except IntegrityError:
+        return LedgerEntry.objects.get(key=key)
+    accounts = _accounts([p.account_code for p in postings])
     LedgerLine.objects.bulk_create(
-        LedgerLine(entry=entry, account=ledger_account_get(p.account_code), debit=p.debit, credit=p.credit)
-        for p in postings
+        LedgerLine(entry=entry, account_id=accounts[p.account_code], debit=p.debit, credit=p.credit) for p in postings
     )
     return entry
+
+
+def _accounts(codes: Sequence[str]) -> dict[str, int]:
+    """``code → id`` for ``codes`` in one query, creating the accounts never used before."""
+    found = dict(LedgerAccount.objects.filter(code__in=set(codes)).values_list("code", "id"))
+    for code in codes:
+        if code not in found:
+            found[code] = ledger_account_get(code).pk
+    return found
 
 
 def ledger_balances() -> dict[str, int]:

@@ -74,6 +74,9 @@ class Payment(models.Model):
     reconciliation_reason = models.CharField(_("lý do đối soát"), max_length=500, blank=True)
     flagged_at = models.DateTimeField(null=True, blank=True)
     last_queried_at = models.DateTimeField(null=True, blank=True)
+    # Settlement of the payables (billing, dossier, receipt, messages) after the success: done by the
+    # ``payments.settle`` task in its own transaction (docs/decisions/0011). Null while it is due.
+    settled_at = models.DateTimeField(_("thời điểm ghi nhận khoản thu"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -85,6 +88,11 @@ class Payment(models.Model):
             models.Index(fields=["status", "expires_at"]),
             models.Index(fields=["payer_user", "-created_at"]),
             models.Index(fields=["needs_reconciliation", "flagged_at"]),
+            models.Index(
+                fields=["completed_at"],
+                condition=models.Q(status="success", settled_at__isnull=True),
+                name="payment_settlement_due_idx",
+            ),
         ]
         verbose_name = _("giao dịch thanh toán")
         verbose_name_plural = _("giao dịch thanh toán")

@@ -23,26 +23,22 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from civicpay.core import clock
 from civicpay.core.audit import audit_record
 from civicpay.core.money import format_vnd
-from civicpay.notifications.services import notification_send
-from civicpay.payments.errors import PayableRefused, PaymentError, ProviderNotAvailable
+from civicpay.payments.errors import PaymentError, ProviderNotAvailable
 from civicpay.payments.ledger import (
     Posting,
     clearing_account,
     ledger_post,
-    refund_due_account,
     suspense_account,
 )
 from civicpay.payments.models import (
     PENDING_STATUSES,
     SUCCESS_STATUSES,
     CallbackKind,
-    ItemOutcome,
     Payment,
     PaymentAllocation,
     PaymentItem,
@@ -275,15 +271,22 @@ def _close_with_error(payment: Payment, *, code: str, message: str) -> None:
 # --- outcomes -------------------------------------------------------------------------------------
 
 
-def payment_record_outcome(*, payment: Payment, outcome: Outcome, source: str) -> ApplyResult:
+def payment_record_outcome(
+    *, payment: Payment, outcome: Outcome, source: str, already_locked: bool = False
+) -> ApplyResult:
     """Apply what the provider says about ``payment``, once.
 
     Runs under ``select_for_update`` on the payment, so concurrent copies of one notification are
     applied one after the other and every copy after the first finds nothing to do. ``source`` is
-    ``ipn``, ``query`` or ``admin`` (recorded in the audit row).
+    ``ipn``, ``query`` or ``admin`` (recorded in the audit row). ``already_locked``: the caller read
+    ``payment`` with ``select_for_update`` in the transaction that is still open (the IPN path), so it
+    is current and is not read again. Inside a caller's transaction no savepoint is made: an error here
+    rolls back the caller's transaction (or its savepoint) as a whole.
     """
-    with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if already_locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("already_locked needs the transaction that took the lock")
+    with transaction.atomic(savepoint=False):
+        locked = payment if already_locked else Payment.objects.select_for_update().get(pk=payment.pk)
         if outcome.reference != locked.reference or outcome.provider != locked.provider:
             raise ValueError(f"outcome for {outcome.provider}:{outcome.reference} applied to {locked.reference}")
         if outcome.amount != locked.amount:
@@ -369,7 +372,8 @@ def _record_provider_fields(payment: Payment, outcome: Outcome) -> list[str]:
     return ["provider_transaction_no", "provider_response_code", "bank_code", "card_type", "card_masked", "paid_at"]
 
 
-def _flag(payment: Payment, reason: str) -> list[str]:
+def flag_for_reconciliation(payment: Payment, reason: str) -> list[str]:
+    """Mark ``payment`` for finance's reconciliation with ``reason``; returns the fields to save."""
     payment.needs_reconciliation = True
     payment.reconciliation_reason = "; ".join(filter(None, [payment.reconciliation_reason, reason]))[:500]
     payment.flagged_at = payment.flagged_at or clock.now()
@@ -384,7 +388,7 @@ def _flag_late_success(payment: Payment, outcome: Outcome, *, source: str) -> Ap
         return ApplyResult.DUPLICATE
     before = {**_snapshot(payment), "needs_reconciliation": payment.needs_reconciliation}
     fields = _record_provider_fields(payment, outcome)
-    fields += _flag(
+    fields += flag_for_reconciliation(
         payment,
         _("Cổng báo thành công sau khi giao dịch đã %(status)s (mã GD %(no)s): đối soát để ghi nhận hoặc hoàn tiền")
         % {"status": payment.get_status_display().lower(), "no": outcome.transaction_no or "—"},
@@ -412,40 +416,27 @@ def _flag_late_success(payment: Payment, outcome: Outcome, *, source: str) -> Ap
 
 
 def _settle(payment: Payment, outcome: Outcome, *, source: str) -> None:
-    """``→ success``: settle each payable, post the ledger entry, enqueue one SMS and one e-mail."""
+    """``→ success``: what proves the money arrived, in the caller's transaction — the payment's new
+    state, the ledger entry (provider clearing ↔ revenue per fee kind, from the allocations fixed when
+    the payment was created), the audit row — and the settlement task row. The payables (fee notice,
+    dossier, receipt) and the payer's SMS and e-mail are settled by that task in its own transaction
+    (``settlement.payment_settle``, docs/decisions/0011-settlement-after-success.md)."""
+    from civicpay.payments.settlement import settle_payment
+
     before = _snapshot(payment)
     check_transition(payment.payment_status, PaymentStatus.SUCCESS)
     payment.status = PaymentStatus.SUCCESS
     payment.completed_at = clock.now()
-    fields = ["status", "completed_at", *_record_provider_fields(payment, outcome)]
-
-    credits: list[Posting] = []
-    overpaid: list[str] = []
-    for item in payment.items.prefetch_related("allocations"):
-        handler = payable_handler(item.payable_kind)
-        try:
-            with transaction.atomic():  # a savepoint: a refusing handler leaves nothing behind
-                handler.on_success(item=item, payment=payment)
-        except PayableRefused as refused:
-            item.outcome = ItemOutcome.OVERPAID
-            item.outcome_note = refused.reason[:500]
-            item.save(update_fields=["outcome", "outcome_note"])
-            handler.on_overpaid(item=item, payment=payment, reason=refused.reason)
-            credits.append(Posting(refund_due_account(payment.agency_code), credit=item.amount))
-            overpaid.append(f"{item.reference}: {refused.reason}")
-            continue
-        item.outcome = ItemOutcome.SETTLED
-        item.save(update_fields=["outcome"])
-        credits.extend(Posting(a.account_code, credit=a.amount) for a in item.allocations.all())
-    if overpaid:
-        fields += _flag(payment, _("Thanh toán thừa, cần hoàn tiền: %(items)s") % {"items": "; ".join(overpaid)})
-    payment.save(update_fields=fields)
-
+    payment.save(update_fields=["status", "completed_at", *_record_provider_fields(payment, outcome)])
+    allocations = PaymentAllocation.objects.filter(item__payment=payment).values_list("account_code", "amount")
     ledger_post(
         key=f"{payment.reference}:success",
         kind="payment_success",
         description=f"Payment {payment.reference} via {payment.provider} {outcome.transaction_no}",
-        postings=[Posting(clearing_account(payment.provider), debit=payment.amount), *credits],
+        postings=[
+            Posting(clearing_account(payment.provider), debit=payment.amount),
+            *(Posting(code, credit=amount) for code, amount in allocations),
+        ],
         payment=payment,
     )
     audit_record(
@@ -453,57 +444,10 @@ def _settle(payment: Payment, outcome: Outcome, *, source: str) -> None:
         action="payment.success",
         target=payment,
         before=before,
-        after={
-            **_snapshot(payment),
-            "transaction_no": payment.provider_transaction_no,
-            "overpaid_items": len(overpaid),
-        },
+        after={**_snapshot(payment), "transaction_no": payment.provider_transaction_no},
         note=source,
     )
-    _notify_success(payment)
-
-
-def _notify_success(payment: Payment) -> None:
-    """One SMS and one e-mail per payment, whatever number of callbacks: the keys name the payment."""
-    with translation.override("vi"):
-        at = clock.local(payment.paid_at or payment.completed_at or clock.now())
-        context = {
-            "amount": format_vnd(payment.amount),
-            "what": payment.description,
-            "no": payment.provider_transaction_no or payment.reference,
-            "provider": provider_get(payment.provider).name,
-            "time": f"{at:%H:%M %d/%m/%Y}",
-            "ref": payment.reference,
-        }
-        if payment.payer_phone:
-            notification_send(
-                channel="sms",
-                to=payment.payer_phone,
-                body=_("CivicPay: Đã thanh toán %(amount)s cho %(what)s. Mã GD %(provider)s: %(no)s lúc %(time)s.")
-                % context,
-                key=f"payment:{payment.reference}:success:sms",
-                user=payment.payer_user,
-            )
-        if payment.payer_email:
-            notification_send(
-                channel="email",
-                to=payment.payer_email,
-                subject=_("Xác nhận thanh toán %(ref)s") % context,
-                body=_(
-                    "Kính gửi %(name)s,\n\n"
-                    "Chúng tôi đã nhận thanh toán của Quý khách.\n\n"
-                    "Số tiền: %(amount)s\n"
-                    "Nội dung: %(what)s\n"
-                    "Mã giao dịch CivicPay: %(ref)s\n"
-                    "Mã giao dịch %(provider)s: %(no)s\n"
-                    "Thời gian: %(time)s (giờ Việt Nam)\n\n"
-                    "Biên lai điện tử được phát hành sau khi cơ quan tiếp nhận hồ sơ.\n"
-                    "Hỗ trợ: %(hotline)s\n"
-                )
-                % {**context, "name": payment.payer_name, "hotline": settings.SUPPORT_HOTLINE},
-                key=f"payment:{payment.reference}:success:email",
-                user=payment.payer_user,
-            )
+    settle_payment.enqueue(payment.pk)  # a row in this transaction: it exists exactly when the success does
 
 
 # --- periodic work --------------------------------------------------------------------------------

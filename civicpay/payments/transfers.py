@@ -162,7 +162,13 @@ def _settled_elsewhere(payment: Payment) -> bool:
         keys |= Q(payable_kind=kind, payable_id=payable_id)
     if not keys:
         return False
-    return PaymentItem.objects.filter(keys, outcome=ItemOutcome.SETTLED).exclude(payment=payment).exists()
+    return _paid_items(keys).exclude(payment=payment).exists()
+
+
+def _paid_items(keys: Q) -> QuerySet[PaymentItem]:
+    """Items among ``keys`` that paid their payable: settled, or of a success whose settlement is due."""
+    settling = Q(outcome=ItemOutcome.PENDING, payment__status=PaymentStatus.SUCCESS, payment__settled_at__isnull=True)
+    return PaymentItem.objects.filter(keys).filter(Q(outcome=ItemOutcome.SETTLED) | settling)
 
 
 def _unattributed_suspense(account: str) -> str:
@@ -369,7 +375,7 @@ def transfer_review_apply(
         keys = Q()
         for item in items:
             keys |= Q(payable_kind=item.kind, payable_id=item.payable_id)
-        if PaymentItem.objects.filter(keys, outcome=ItemOutcome.SETTLED).exists():
+        if _paid_items(keys).exists():
             raise TransferReviewError(_("Khoản thu này đã được thanh toán."))
         before = _snapshot(locked)
         payment = payment_create(

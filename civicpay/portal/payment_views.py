@@ -49,6 +49,7 @@ from civicpay.payments.providers.base import ProviderError, provider_get
 from civicpay.payments.selectors import ProviderChoice, payment_status_view, payments_for_payable
 from civicpay.payments.selectors import provider_choices_for_agency as payment_provider_choices
 from civicpay.payments.services import payment_create, payment_start
+from civicpay.payments.states import PaymentStatus
 from civicpay.portal.payment_forms import PayByCodeForm, ProviderChoiceForm, choice_value
 
 # Notices this browser session may pay without an account (proved code + phone), newest last.
@@ -213,6 +214,16 @@ def _visible_pending_payment(request: HttpRequest, notice: PaymentRequest) -> Pa
     )
 
 
+def _settling_payment(notice: PaymentRequest) -> Payment | None:
+    """A payment of this notice that succeeded and whose settlement (notice paid, receipt numbered) the
+    worker has not finished yet — a moment, normally: the notice must not be paid again meanwhile."""
+    return (
+        payments_for_payable(kind=PAYABLE_KIND, payable_id=str(notice.pk))
+        .filter(status=PaymentStatus.SUCCESS, settled_at__isnull=True)
+        .first()
+    )
+
+
 def _back_url(request: HttpRequest) -> str:
     if request.user.is_authenticated:
         return reverse("portal:fee_notices")
@@ -226,8 +237,11 @@ def _back_url(request: HttpRequest) -> str:
 def payment_info(request: HttpRequest, number: str) -> HttpResponse:
     """ "Thông tin thanh toán": what is paid, to whom, by whom, before choosing how (check your answers)."""
     notice = notice_get_for_viewer(request, number)
+    settling = _settling_payment(notice) if notice.is_payable else None
     context = {
         **_notice_context(notice),
+        "payable": notice.is_payable and settling is None,
+        "settling": settling,
         "pending": _visible_pending_payment(request, notice) if notice.is_payable else None,
         "receipt": receipt_for_request(notice) if notice.status == PaymentRequestStatus.PAID else None,
         "back_url": _back_url(request),
@@ -244,7 +258,7 @@ def payment_choose(request: HttpRequest, number: str) -> HttpResponse:
     paid meanwhile) come back to this page in the error summary, with the choice kept.
     """
     notice = notice_get_for_viewer(request, number)
-    if not notice.is_payable:
+    if not notice.is_payable or _settling_payment(notice) is not None:
         return redirect("portal:payment_info", number=notice.number)
     choices = payment_provider_choices(agency_code=notice.agency.code)
     options = _provider_options(choices, field_id="id_choice")
@@ -437,8 +451,10 @@ def payment_by_code(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/payments/by_code.html", {"form": form}, status=status)
 
 
-def _receipt_available(receipt: Receipt | None) -> tuple[bool, str]:
+def _receipt_available(notice: PaymentRequest, receipt: Receipt | None) -> tuple[bool, str]:
     """Whether the payer may have the receipt now (PDF or XML), and if not, why (seed 000's rule)."""
+    if receipt is None and _settling_payment(notice) is not None:
+        return False, str(_("Giao dịch đã thành công; biên lai đang được lập. Vui lòng tải lại trang sau ít giây."))
     if receipt is None:
         return False, str(_("Thông báo thu phí chưa được thanh toán nên chưa có biên lai."))
     printable, reason = receipt_printable(receipt)
@@ -458,7 +474,7 @@ def receipt_print(request: HttpRequest, number: str) -> HttpResponse:
     agency has received the dossier)."""
     notice = notice_get_for_viewer(request, number)
     receipt: Receipt | None = receipt_for_request(notice)
-    printable, reason = _receipt_available(receipt)
+    printable, reason = _receipt_available(notice, receipt)
     if receipt is None or not printable:
         return _receipt_unavailable(request, notice, receipt, reason)
     response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
@@ -472,10 +488,17 @@ def receipt_print(request: HttpRequest, number: str) -> HttpResponse:
 @never_cache
 def receipt_xml_download(request: HttpRequest, number: str) -> HttpResponse:
     """The XML e-receipt (signed XMLDSig by the agency), under the same rule as the PDF: the payer only
-    (anyone else gets 404), and only once the receipt is printable."""
+    (anyone else gets 404), and only once the receipt is printable.
+
+    A cancelled receipt still downloads its e-receipt (the record of what was issued). Its cancellation
+    notice, and the e-receipt of a receipt it replaced, are offered beside it: the ``Link`` header lists
+    them (``rel="related"``) and ``?ma=<lookup code>`` downloads one of them."""
+    from civicpay.billing.receipt_xml import receipt_xml_related
+    from civicpay.documents.services import document_read
+
     notice = notice_get_for_viewer(request, number)
     receipt: Receipt | None = receipt_for_request(notice)
-    printable, reason = _receipt_available(receipt)
+    printable, reason = _receipt_available(notice, receipt)
     data = b""
     if receipt is not None and printable:
         try:
@@ -484,9 +507,20 @@ def receipt_xml_download(request: HttpRequest, number: str) -> HttpResponse:
             printable, reason = False, str(error)
     if receipt is None or not printable:
         return _receipt_unavailable(request, notice, receipt, reason)
-    response = HttpResponse(data, content_type="application/xml; charset=utf-8")
     filename = f"bien-lai-{receipt.series}-{receipt.number_display}.xml"
+    related = receipt_xml_related(receipt)
+    selected = request.GET.get("ma", "")
+    if selected:
+        chosen = next((file for file in related if file.matches(selected)), None)
+        if chosen is None:
+            raise Http404(_("Không tìm thấy tài liệu"))
+        data, filename = document_read(chosen.document), chosen.filename
+    response = HttpResponse(data, content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
+    url = reverse("portal:receipt_xml", args=[notice.number])
+    links = [f'<{url}?ma={file.document.lookup_code}>; rel="related"; type="application/xml"' for file in related]
+    if links:
+        response["Link"] = ", ".join(links)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

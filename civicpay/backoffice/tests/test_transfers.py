@@ -22,6 +22,7 @@ from civicpay.payments.ledger import ledger_balances
 from civicpay.payments.models import Payment, ReviewReason, ReviewStatus, TransferReview
 from civicpay.payments.services import payment_create, payment_start
 from civicpay.payments.states import PaymentStatus
+from civicpay.payments.tests.helpers import settle_due
 from civicpay.payments.tests.vietqr_helpers import bank_notification, post_notification
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +124,7 @@ def test_apply_pays_the_notice_and_moves_the_money_out_of_suspense(
     )
     assert response.status_code == 302
 
+    settle_due()
     review.refresh_from_db()
     notice.refresh_from_db()
     assert review.status == ReviewStatus.APPLIED and review.resolved_by == finance.user
@@ -173,6 +175,7 @@ def test_an_unattributed_transfer_is_taken_by_the_agency_that_applies_it(
         reverse("backoffice:transfer_apply", args=[review.pk]), {"notice": notice.owner_reference}
     )
     assert response.status_code == 302
+    settle_due()
     review.refresh_from_db()
     notice.refresh_from_db()
     assert review.agency_code == agency.code and notice.status == PaymentRequestStatus.PAID

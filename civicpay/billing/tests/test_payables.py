@@ -20,7 +20,7 @@ from civicpay.payments.ledger import ledger_balances
 from civicpay.payments.models import ItemOutcome, Payment
 from civicpay.payments.registry import payable_handler
 from civicpay.payments.services import payment_create, payment_start
-from civicpay.payments.tests.helpers import ipn_params, send_ipn
+from civicpay.payments.tests.helpers import ipn_params, send_ipn, settle_due
 
 pytestmark = pytest.mark.django_db
 
@@ -124,10 +124,14 @@ def test_ipn_marks_the_request_paid_and_a_second_payment_is_an_overpayment(notic
     first, second = pay(notice), pay(notice)  # two tabs, two attempts: both allowed
     assert send_ipn(client, ipn_params(first))["RspCode"] == "00"
     notice.refresh_from_db()
+    assert notice.status == PaymentRequestStatus.ISSUED  # the money is confirmed; the worker settles it
+    assert settle_due() == 1
+    notice.refresh_from_db()
     assert notice.status == PaymentRequestStatus.PAID and notice.payment_reference == first.reference
     assert owner.paid == [notice.number]
 
     assert send_ipn(client, ipn_params(second, transaction_no="2"))["RspCode"] == "00"
+    settle_due()
     second.refresh_from_db()
     assert second.status == "success" and second.needs_reconciliation
     assert second.items.get().outcome == ItemOutcome.OVERPAID and "đã được thanh toán" in second.reconciliation_reason
@@ -146,6 +150,7 @@ def test_money_for_a_cancelled_request_is_refund_due(notice, owner):
     payment = pay(notice)
     payment_request_cancel(request=notice, by=UserFactory.create(), reason="Sai số tiền")
     assert send_ipn(Client(), ipn_params(payment))["RspCode"] == "00"
+    settle_due()
     payment.refresh_from_db()
     assert payment.status == "success" and payment.needs_reconciliation
     assert ledger_balances()["refund_due:G22.05"] == -210_000

@@ -27,6 +27,7 @@ from civicpay.directory.tests.factories import AgencyFactory
 from civicpay.payments.models import Payment
 from civicpay.payments.providers.base import Outcome
 from civicpay.payments.services import ApplyResult, payment_create, payment_record_outcome, payment_start
+from civicpay.payments.settlement import payment_settle
 from civicpay.payments.states import PaymentStatus
 
 OWNER_KIND = "test_receipts_owner"
@@ -110,7 +111,9 @@ def succeed(payment: Payment, transaction_no: str = "14000001") -> ApplyResult:
         bank_code="NCB",
         paid_at=clock.now(),
     )
-    return payment_record_outcome(payment=payment, outcome=outcome, source="ipn")
+    result = payment_record_outcome(payment=payment, outcome=outcome, source="ipn")
+    payment_settle(payment_id=payment.pk)  # the worker's part: the receipt is numbered here
+    return result
 
 
 @pytest.mark.django_db

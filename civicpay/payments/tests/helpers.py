@@ -116,3 +116,11 @@ def send_ipn(client: Client, params: dict[str, str]) -> dict[str, str]:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     return response.json()
+
+
+def settle_due() -> int:
+    """What the worker does right after a success: run the queued ``settle_payment`` tasks (and the
+    other default-queue tasks), leaving message delivery to the notifications queue. Returns how many ran."""
+    from civicpay.core.worker import run_pending_tasks
+
+    return run_pending_tasks(queue_names=["default"])

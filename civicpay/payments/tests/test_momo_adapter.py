@@ -19,7 +19,7 @@ from civicpay.payments.providers.base import FinalProviderError, RetryableProvid
 from civicpay.payments.providers.momo import AMOUNT_OUT_OF_RANGE, MomoProvider
 from civicpay.payments.services import payment_create
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import make_payment, spec
+from civicpay.payments.tests.helpers import make_payment, settle_due, spec
 from civicpay.payments.tests.momo_helpers import (
     INSUFFICIENT_WALLET,
     momo_payment,
@@ -116,6 +116,7 @@ def test_duplicate_ipn_changes_nothing_twice(live):
     assert [post_ipn(live, body).status_code for _ in range(3)] == [204, 204, 204]
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS
+    settle_due()
     assert LedgerEntry.objects.count() == 1 and OutboxMessage.objects.filter(channel="email").count() == 1
     assert ProviderCallback.objects.get(kind="ipn").times_received == 3
 

@@ -25,8 +25,9 @@ from civicpay.payments.services import (
     payment_record_outcome,
     payment_start,
 )
+from civicpay.payments.settlement import payment_settle
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import AGENCY, make_payment, spec
+from civicpay.payments.tests.helpers import AGENCY, make_payment, settle_due, spec
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +129,11 @@ def test_success_settles_posts_ledger_and_notifies_once(payable):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS and payment.provider_transaction_no == "14422574"
     assert not payment.needs_reconciliation
+    # The success committed its ledger entry and its settlement task; the payable waits for the worker.
+    assert payable.paid == {} and payment.settled_at is None and OutboxMessage.objects.count() == 0
+    assert settle_due() == 1
+    payment.refresh_from_db()
+    assert payment.settled_at is not None
     assert payable.paid == {"1": payment.reference}
     assert payment.items.get().outcome == ItemOutcome.SETTLED
     entry = LedgerEntry.objects.get()
@@ -151,6 +157,8 @@ def test_success_settles_posts_ledger_and_notifies_once(payable):
     # The same outcome again (a duplicate IPN, a query answer): nothing changes.
     again = outcome(payment, PaymentStatus.SUCCESS)
     assert payment_record_outcome(payment=payment, outcome=again, source="query") == ApplyResult.DUPLICATE
+    assert settle_due() == 0  # no second settlement task was queued
+    assert payment_settle(payment_id=payment.pk) == "already"  # and running one again changes nothing
     assert LedgerEntry.objects.count() == 1 and OutboxMessage.objects.count() == 2 and payable.success_calls == 1
 
 
@@ -243,6 +251,7 @@ def test_second_success_for_a_paid_payable_is_an_overpayment(payable):
         payment=second, outcome=outcome(second, PaymentStatus.SUCCESS, transaction_no="555"), source="ipn"
     )
     assert result == ApplyResult.APPLIED
+    assert settle_due() == 2
     second.refresh_from_db()
     assert second.status == PaymentStatus.SUCCESS  # the money moved: the payment did succeed
     assert second.needs_reconciliation and "Thanh toán thừa" in second.reconciliation_reason
@@ -254,6 +263,13 @@ def test_second_success_for_a_paid_payable_is_an_overpayment(payable):
         f"revenue:{AGENCY}:charge": -60_000,
         f"refund_due:{AGENCY}": -210_000,
     }
+    # Revenue was credited with the success, then a correcting entry moved it to refund due.
+    overpaid = LedgerEntry.objects.get(key=f"{second.reference}:overpaid")
+    assert sorted((line.account.code, line.debit, line.credit) for line in overpaid.lines.all()) == [
+        (f"refund_due:{AGENCY}", 0, 210_000),
+        (f"revenue:{AGENCY}:charge", 60_000, 0),
+        (f"revenue:{AGENCY}:fee", 150_000, 0),
+    ]
     # The payer of the second payment is still told the money arrived (one SMS + one e-mail each).
     assert OutboxMessage.objects.filter(key__startswith=f"payment:{second.reference}:").count() == 2
 

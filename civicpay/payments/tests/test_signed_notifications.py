@@ -16,7 +16,7 @@ from civicpay.payments.providers.base import provider_get
 from civicpay.payments.providers.national import NationalPlatformProvider
 from civicpay.payments.replay import nonce_consume, nonces_prune
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import make_payment
+from civicpay.payments.tests.helpers import make_payment, settle_due
 from civicpay.payments.tests.signed_helpers import notification, post_notification
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,7 @@ def test_success_then_duplicate(client, payment, payable):
         "code": "00",
         "message": "Confirm Success",
     }
+    settle_due()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS
     assert payment.provider_transaction_no == "26112200000042"
@@ -48,6 +49,7 @@ def test_success_then_duplicate(client, payment, payable):
     assert LedgerEntry.objects.count() == 1
     # The gateway re-sends (signed afresh: new timestamp and nonce): already confirmed, nothing twice.
     assert post_notification(client, payment.provider, notification(payment))["code"] == "02"
+    settle_due()
     assert LedgerEntry.objects.count() == 1 and payable.success_calls == 1
     assert OutboxMessage.objects.filter(channel="sms").count() == 1
 
@@ -112,6 +114,7 @@ def test_replay_of_a_success_changes_nothing(client, payment, payable):
     assert post_notification(client, payment.provider, body)["code"] == "00"
     assert post_notification(client, payment.provider, {**body, "card_masked": ""})["code"] == "98"
     assert post_notification(client, payment.provider, body)["code"] == "98"
+    settle_due()
     assert LedgerEntry.objects.count() == 1 and payable.success_calls == 1
 
 

@@ -11,11 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from django.db import connection
 
+from civicpay.core.worker import BackgroundWorker
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.models import LedgerEntry, LedgerLine, Payment, ProviderCallback
+from civicpay.payments.providers.base import provider_get
+from civicpay.payments.services import payment_record_outcome
+from civicpay.payments.settlement import payment_settle
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import ipn_params, make_payment
+from civicpay.payments.tests.helpers import ipn_params, make_payment, settle_due
 
 COPIES = 200
 CONCURRENCY = 20
@@ -37,7 +42,8 @@ def test_ipn_storm_applies_once(live_server, transactional_db, payable):
     url = f"{live_server.url}/thanh-toan/vnpay/ipn/"
 
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)
-    with httpx.Client(timeout=60, limits=limits) as client:
+    # The worker runs beside the storm, as in production: it settles the payment while copies still arrive.
+    with httpx.Client(timeout=60, limits=limits) as client, BackgroundWorker(queue_names=["default"]):
 
         def fire(_: int) -> str:
             response = client.get(url, params=params)
@@ -46,9 +52,11 @@ def test_ipn_storm_applies_once(live_server, transactional_db, payable):
 
         with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
             replies = Counter(pool.map(fire, range(COPIES)))
+    settle_due()  # in case the storm ended before the worker's next round
 
     assert replies == {"00": 1, "02": COPIES - 1}
     payment.refresh_from_db()
+    assert payment.settled_at is not None
     assert payment.status == PaymentStatus.SUCCESS and not payment.needs_reconciliation
     assert payable.success_calls == 1 and payable.paid == {"1": payment.reference}
     assert LedgerEntry.objects.count() == 1 and LedgerLine.objects.count() == 3
@@ -58,3 +66,23 @@ def test_ipn_storm_applies_once(live_server, transactional_db, payable):
     assert callback.times_received == COPIES
     assert (callback.outcome, callback.reply_code) == ("applied", "00")
     assert Payment.objects.count() == 1
+
+
+def test_concurrent_settlements_settle_once(transactional_db, payable):
+    """Eight workers pick up the same settlement at once (a re-enqueued task, two worker processes):
+    the payment's lock and ``settled_at`` let exactly one of them settle."""
+    payment = make_payment()
+    outcome = provider_get("vnpay").parse_return(ipn_params(payment))  # the same signed fields as the IPN
+    payment_record_outcome(payment=payment, outcome=outcome, source="test")
+
+    def settle(_: int) -> str:
+        try:
+            return payment_settle(payment_id=payment.pk)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = Counter(pool.map(settle, range(8)))
+    assert results == {"settled": 1, "already": 7}
+    assert payable.success_calls == 1
+    assert OutboxMessage.objects.filter(channel="sms").count() == 1

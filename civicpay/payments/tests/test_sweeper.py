@@ -17,7 +17,7 @@ from civicpay.payments.providers.vnpay import VnpayProvider
 from civicpay.payments.services import payment_expire_overdue, payment_sweep_stuck
 from civicpay.payments.states import PaymentStatus
 from civicpay.payments.tests.fake_vnpay_api import Answer, FakeVnpayApi
-from civicpay.payments.tests.helpers import make_payment
+from civicpay.payments.tests.helpers import make_payment, settle_due
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,7 @@ def test_sweeper_applies_a_signed_querydr_success(payable, vnpay_api):
     assert (report.queried, report.applied, report.errors) == (1, 1, 0)
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS and payment.provider_transaction_no == "55501"
+    settle_due()
     assert LedgerEntry.objects.count() == 1 and OutboxMessage.objects.count() == 2 and payable.paid
     request = vnpay_api.requests[0]
     assert request["vnp_Command"] == "querydr" and request["vnp_TxnRef"] == payment.reference

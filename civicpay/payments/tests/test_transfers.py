@@ -26,7 +26,7 @@ from civicpay.payments.providers import vietqr
 from civicpay.payments.providers.vietqr_transfer import transfer_memo
 from civicpay.payments.services import payment_expire_overdue, payment_start
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import AGENCY, make_payment, spec
+from civicpay.payments.tests.helpers import AGENCY, make_payment, settle_due, spec
 from civicpay.payments.tests.vietqr_helpers import bank_notification, make_vietqr_payment, post_notification
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,7 @@ def test_exact_match_pays_through_the_payment_services(client, payable):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS
     assert payment.provider_transaction_no == "FT26112200000001"
+    settle_due()
     assert payable.paid == {"1": payment.reference}
     transfer = IncomingTransfer.objects.get()
     assert (transfer.status, transfer.payment, transfer.agency_code) == (TransferStatus.MATCHED, payment, AGENCY)
@@ -145,6 +146,7 @@ def test_a_second_transfer_for_a_paid_notice_is_a_duplicate(client, payable):
     assert IncomingTransfer.objects.count() == 2
     review = TransferReview.objects.get()
     assert review.reason == ReviewReason.DUPLICATE and review.get_reason_display() == "Thanh toán trùng"
+    settle_due()
     assert payable.success_calls == 1
     balances = ledger_balances()
     assert balances["clearing:vietqr"] == 2 * AMOUNT
@@ -161,6 +163,7 @@ def test_a_transfer_for_a_notice_paid_by_another_provider_is_a_duplicate(client,
     by_transfer.refresh_from_db()
     assert by_transfer.status == PaymentStatus.STARTED
     assert TransferReview.objects.get().reason == ReviewReason.DUPLICATE
+    settle_due()
     assert payable.success_calls == 1
 
 
@@ -188,6 +191,7 @@ def test_the_same_transfer_delivered_twice_is_recorded_once(client, payable):
     assert post_notification(client, retry) == "02"
 
     assert IncomingTransfer.objects.count() == 1 and not TransferReview.objects.exists()
+    settle_due()
     assert LedgerEntry.objects.count() == 1 and payable.success_calls == 1
     assert sorted(ProviderCallback.objects.values_list("outcome", flat=True)) == ["applied", "duplicate"]
 

@@ -25,7 +25,7 @@ from civicpay.payments.models import (
 )
 from civicpay.payments.providers import signed_protocol as sp
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import make_payment, spec
+from civicpay.payments.tests.helpers import make_payment, settle_due, spec
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +104,7 @@ def test_payment_notification_forged_replayed_duplicated(client, payable):
     replay["signature"] = sp.sign(replay, settings.VIETINBANK_SECRET)
     assert post(client, IPN_URL, replay) == "98"  # a fresh message reusing a nonce
     assert post(client, IPN_URL, card_notification(payment)) == "02"  # a re-sent one: already confirmed
+    settle_due()
     assert LedgerEntry.objects.count() == 1 and payable.success_calls == 1
     assert OutboxMessage.objects.filter(channel="sms").count() == 1
 

@@ -22,7 +22,7 @@ from civicpay.payments.providers import signed_protocol as sp
 from civicpay.payments.providers.base import provider_get
 from civicpay.payments.services import payment_start, payment_sweep_stuck
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import make_payment
+from civicpay.payments.tests.helpers import make_payment, settle_due
 from civicpay.sandbox.models import SignedNotification, SignedNotificationAttempt, SignedTransaction
 
 OTP = "123456"
@@ -92,6 +92,7 @@ def test_wallet_success_end_to_end(live):
     assert payment.status == PaymentStatus.SUCCESS
     assert payment.provider_transaction_no == SignedTransaction.objects.get().transaction_id
     assert LedgerEntry.objects.filter(payment=payment).count() == 1
+    settle_due()
     assert OutboxMessage.objects.filter(channel="sms").count() == 1
     assert OutboxMessage.objects.filter(channel="email").count() == 1
 

@@ -15,7 +15,7 @@ from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.access import remember_payment
 from civicpay.payments.models import CallbackKind, CallbackOutcome, LedgerEntry, Payment, ProviderCallback
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import ipn_params, make_payment, send_ipn, signed
+from civicpay.payments.tests.helpers import ipn_params, make_payment, send_ipn, settle_due, signed
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,7 @@ def test_already_confirmed_and_duplicates(client, payable):
     assert status_of(payment) == PaymentStatus.SUCCESS
     assert ProviderCallback.objects.count() == 2
     assert ProviderCallback.objects.filter(outcome=CallbackOutcome.IGNORED).count() == 1
+    settle_due()
     assert LedgerEntry.objects.count() == 1 and OutboxMessage.objects.count() == 2 and payable.success_calls == 1
 
 

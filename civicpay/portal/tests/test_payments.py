@@ -37,7 +37,7 @@ from civicpay.payments.providers.base import (
     StartResult,
     register_provider,
 )
-from civicpay.payments.tests.helpers import ipn_params, send_ipn
+from civicpay.payments.tests.helpers import ipn_params, send_ipn, settle_due
 from civicpay.portal.payment_views import GUEST_LIMIT, emv_purpose
 from civicpay.portal.tests.helpers import World, login
 
@@ -307,6 +307,14 @@ def test_a_paid_notice_cannot_be_paid_again(client: Client, world: World, notice
     login(client, world.owner)
     payment = _pay_with_vnpay(client, notice)
     send_ipn(client, ipn_params(payment))
+    # Confirmed, not yet settled by the worker: already not payable again, and the page says why.
+    assert client.get(reverse("portal:payment_choose", args=[notice.number])).status_code == 302
+    page = client.get(reverse("portal:payment_info", args=[notice.number])).content.decode()
+    assert f"Giao dịch {payment.reference} đã thanh toán thành công" in page
+    assert reverse("portal:payment_choose", args=[notice.number]) not in page
+    assert "biên lai đang được lập" in client.get(reverse("portal:receipt", args=[notice.number])).content.decode()
+
+    settle_due()
     response = client.get(reverse("portal:payment_choose", args=[notice.number]))
     assert response.status_code == 302
     page = client.get(reverse("portal:payment_info", args=[notice.number])).content.decode()
@@ -333,6 +341,7 @@ def test_result_page_waits_for_the_ipn_then_shows_success(client: Client, world:
     assert "Thanh toán thành công" in page
     assert "1.005.000 ₫" in page and "14000042" in page
     assert reverse("portal:receipt", args=[notice.number]) in page
+    settle_due()
     notice.refresh_from_db()
     world.own.refresh_from_db()
     assert notice.status == PaymentRequestStatus.PAID
@@ -392,6 +401,7 @@ def test_receipt_prints_only_after_the_agency_receives_the_dossier(
 
     payment = _pay_with_vnpay(client, notice)
     send_ipn(client, ipn_params(payment))
+    settle_due()
     waiting = client.get(reverse("portal:receipt", args=[notice.number]))
     assert waiting.status_code == 200 and waiting["Content-Type"].startswith("text/html")
     assert "Hồ sơ chưa được tiếp nhận" in waiting.content.decode()
@@ -411,6 +421,7 @@ def test_notice_list_offers_in_bien_lai_once_paid(client: Client, world: World, 
     login(client, world.owner)
     payment = _pay_with_vnpay(client, notice)
     send_ipn(client, ipn_params(payment))
+    settle_due()
     page = client.get(reverse("portal:fee_notices")).content.decode()
     assert reverse("portal:receipt", args=[notice.number]) in page
     assert f'href="{reverse("portal:payment_info", args=[notice.number])}"' not in page
