@@ -173,6 +173,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 (VAR_DIR / "static").mkdir(exist_ok=True)  # WhiteNoise warns on every request when STATIC_ROOT is missing
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'civicpay.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, with write transactions queued on a file lock (civicpay/core/db/sqlite).
+    DATABASES["default"]["ENGINE"] = "civicpay.core.db.sqlite"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
@@ -182,6 +184,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 30,
         }
     )
+    # Keep each thread's connection between requests: opening the file, the PRAGMAs and the WAL
+    # checkpoint of the last close cost ~2 ms per request (docs/performance.md). Tests keep Django's default.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 0 if TESTING else env.int("CONN_MAX_AGE", default=60))
     if TESTING:
         # A file, not Django's shared in-memory database: live-server tests run the browser, the
         # server thread and the task worker at once, and shared-cache memory databases fail at once

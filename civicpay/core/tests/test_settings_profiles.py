@@ -270,6 +270,6 @@ print(json.dumps({'secret_key_set': len(settings.SECRET_KEY) >= 50, 'from': sett
         "from": "CivicPay <no-reply@civicpay.local>",
         "hotline": "1900 1023",
         "sandbox": True,
-        "engine": "django.db.backends.sqlite3",
+        "engine": "civicpay.core.db.sqlite",  # Django's SQLite with queued writers
         "tasks": "django_tasks_db.DatabaseBackend",
     }

@@ -1,0 +1,90 @@
+"""SQLite for the embedded profile, with write transactions queued instead of sleeping.
+
+SQLite has one writer at a time. A transaction that finds the write lock taken is parked by SQLite's busy
+handler, which sleeps 1, 2, 5, 10 … 100 ms between tries: under a burst of IPNs the writers oversleep the
+moments the lock is free, throughput falls as concurrency rises and p99 reaches seconds
+(docs/performance.md). Here every write transaction (``BEGIN IMMEDIATE``, i.e. every ``atomic`` block)
+first takes an exclusive ``flock`` on ``<database>.writelock``, shared by every thread and process that
+opens the same file, so writers wait their turn in the kernel and start the moment the previous one ends.
+
+The lock is only a queue in front of SQLite's own locking, never a replacement: if it cannot be had
+within the connection's ``timeout`` (a holder stuck in a long transaction), the transaction begins
+anyway and SQLite's busy handling decides, exactly as without this backend. Writes outside a
+transaction (autocommit) do not take it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._write_lock_fd: int | None = None
+        self._write_lock_held = False
+
+    def _write_lock_path(self) -> str | None:
+        name = str(self.settings_dict.get("NAME") or "")
+        if not name or self.is_in_memory_db():
+            return None
+        return f"{name}.writelock"
+
+    def _write_lock_acquire(self) -> None:
+        path = self._write_lock_path()
+        if path is None:
+            return
+        if self._write_lock_fd is None:
+            self._write_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return  # let SQLite's own busy handling decide
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+                continue
+            self._write_lock_held = True
+            return
+
+    def _write_lock_release(self) -> None:
+        if self._write_lock_held and self._write_lock_fd is not None:
+            fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
+        self._write_lock_held = False
+
+    def _start_transaction_under_autocommit(self) -> None:
+        self._write_lock_acquire()
+        try:
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # not in django-stubs
+        except BaseException:
+            self._write_lock_release()
+            raise
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()  # type: ignore[misc]
+        finally:
+            self._write_lock_release()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()  # type: ignore[misc]
+        finally:
+            self._write_lock_release()
+
+    def _close(self) -> None:
+        try:
+            super()._close()  # type: ignore[misc]
+        finally:
+            self._write_lock_release()
+            if self._write_lock_fd is not None:
+                os.close(self._write_lock_fd)
+                self._write_lock_fd = None

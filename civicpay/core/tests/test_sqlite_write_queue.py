@@ -1,0 +1,113 @@
+"""The embedded profile's SQLite backend queues write transactions on a file lock (civicpay/core/db/sqlite)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civicpay.core.db.sqlite.base import DatabaseWrapper
+
+
+def wrapper(path: Path, alias: str, timeout: float = 5) -> Any:
+    settings = {
+        "ENGINE": "civicpay.core.db.sqlite",
+        "NAME": str(path),
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": timeout},
+        "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False,
+        "TEST": {},
+        "USER": "",
+        "PASSWORD": "",
+        "HOST": "",
+        "PORT": "",
+    }
+    connection = DatabaseWrapper(settings, alias=alias)
+    connection.inc_thread_sharing()  # the tests hand connections to their own threads
+    return connection
+
+
+@pytest.fixture(autouse=True)
+def own_connections(django_db_blocker: Any) -> Any:
+    """These tests open their own connections to their own file, not the test database."""
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture
+def database(tmp_path: Path, own_connections: None) -> Path:
+    path = tmp_path / "queue.sqlite3"
+    setup = wrapper(path, "setup")
+    with setup.cursor() as cursor:
+        cursor.execute("CREATE TABLE events (who TEXT, at REAL)")
+    setup.close()
+    return path
+
+
+def begin_write(connection: Any, who: str) -> None:
+    connection.set_autocommit(True)
+    connection._start_transaction_under_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO events VALUES (%s, %s)", [who, time.monotonic()])
+
+
+def test_a_second_writer_waits_for_the_first_to_commit(database: Path) -> None:
+    first, second = wrapper(database, "first"), wrapper(database, "second")
+    begin_write(first, "first")
+    started = threading.Event()
+    done = threading.Event()
+
+    def other() -> None:
+        started.set()
+        begin_write(second, "second")
+        second.commit()
+        done.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    started.wait()
+    assert not done.wait(0.3)  # queued behind the open transaction, not failing with "database is locked"
+    first.commit()
+    assert done.wait(5)
+    thread.join()
+    with first.cursor() as cursor:
+        cursor.execute("SELECT who FROM events ORDER BY at")
+        assert [row[0] for row in cursor.fetchall()] == ["first", "second"]
+    first.close()
+    second.close()
+
+
+@pytest.mark.parametrize("end", ["rollback", "close"])
+def test_the_queue_moves_on_after_a_rollback_or_a_closed_connection(database: Path, end: str) -> None:
+    first, second = wrapper(database, "first"), wrapper(database, "second", timeout=1)
+    begin_write(first, "first")
+    getattr(first, end)()
+    begin = time.monotonic()
+    begin_write(second, "second")  # at once: the lock was released with the transaction
+    second.commit()
+    assert time.monotonic() - begin < 0.9  # well under its 1 s wait: it did not have to give up waiting
+    with second.cursor() as cursor:
+        cursor.execute("SELECT who FROM events")
+        assert [row[0] for row in cursor.fetchall()] == ["second"]
+    second.close()
+    first.close()
+
+
+def test_a_stuck_holder_does_not_block_forever(database: Path) -> None:
+    """After the connection's timeout the writer stops queueing and SQLite's own locking decides."""
+    from django.db import OperationalError
+
+    holder, waiter = wrapper(database, "holder"), wrapper(database, "waiter", timeout=0.3)
+    begin_write(holder, "holder")
+    with pytest.raises(OperationalError, match="locked"):
+        begin_write(waiter, "waiter")
+    assert not waiter._write_lock_held
+    holder.rollback()
+    holder.close()
+    waiter.close()
