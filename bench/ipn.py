@@ -70,6 +70,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
     parser.add_argument("--warmup", type=int, default=64, help="IPNs fired before timing (default 64)")
     parser.add_argument("--only", choices=sorted(HANDLERS), help="run one handler only")
+    parser.add_argument(
+        "--settle",
+        choices=["beside", "after"],
+        default="beside",
+        help="run the settlement worker (civicpay_worker) beside the server during the timed run (default), "
+        "or only drain its backlog after the run",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile the platform's IPN path")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -156,6 +163,10 @@ class RunResult:
     ran_out: bool = False
     server_cpu_seconds: float = 0.0  # user + system time of gunicorn and its workers during the timed run
     load_before: float = 0.0  # the machine's 1-minute load average when the timed run started
+    worker_cpu_seconds: float = 0.0  # the settlement worker's CPU during the timed run (--settle beside)
+    settled_in_run: int = 0  # successes the worker settled by the end of the timed run
+    drain_seconds: float = 0.0  # time to settle the rest after the run, in one process
+    drained: int = 0
 
     @property
     def cpu_ms(self) -> float:
@@ -220,6 +231,7 @@ def run_backend(args: argparse.Namespace) -> int:
         )
     problems = {}
     if "civicpay" in runs:
+        settle_backlog(runs["civicpay"])
         problems["civicpay"] = check_platform(runs["civicpay"], total=len(payments))
     if "minimal" in runs:
         problems["minimal"] = check_minimal(runs["minimal"], total=args.payments)
@@ -240,6 +252,10 @@ def run_backend(args: argparse.Namespace) -> int:
                 "p99_ms": round(run.p99, 2),
                 "errors": run.errors,
                 "cpu_ms_per_ipn": round(run.cpu_ms, 2),
+                "worker_cpu_ms_per_ipn": round(run.worker_cpu_seconds * 1000 / run.requests, 2) if run.requests else 0,
+                "settled_in_run": run.settled_in_run,
+                "drained_after": run.drained,
+                "drain_seconds": round(run.drain_seconds, 2),
                 "load_before": round(run.load_before, 1),
                 "replies": dict(run.replies),
                 "ran_out": run.ran_out,
@@ -518,6 +534,44 @@ def gunicorn(
                 server.wait()
 
 
+@contextlib.contextmanager
+def settlement_worker(
+    handler: str, args: argparse.Namespace, *, env: dict[str, str]
+) -> Iterator[subprocess.Popen[bytes] | None]:
+    """``manage.py civicpay_worker --queues default`` beside the platform's server (``--settle beside``):
+    it settles the successes (fee notice, dossier, receipt, messages) while the IPNs arrive, on the same
+    cores, as a deployment would run it."""
+    if handler != "civicpay" or args.settle != "beside":
+        yield None
+        return
+    log = BENCH_DIR / "ipn-worker.log"
+    command = [sys.executable, "manage.py", "civicpay_worker", "--queues", "default", "--interval", "0.2"]
+    with log.open("w") as output:
+        worker = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=output)
+        try:
+            yield worker
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
+def settle_backlog(run: RunResult) -> None:
+    """Count what the worker settled during the run, then settle the rest here (timed) for the checks."""
+    from civicpay.core.worker import run_pending_tasks
+    from civicpay.payments.models import Payment
+
+    run.settled_in_run = Payment.objects.filter(status="success", settled_at__isnull=False).count()
+    started = time.perf_counter()
+    while run_pending_tasks(queue_names=["default"], max_tasks=500):
+        pass
+    run.drain_seconds = time.perf_counter() - started
+    run.drained = Payment.objects.filter(status="success", settled_at__isnull=False).count() - run.settled_in_run
+
+
 def server_cpu_seconds(pid: int) -> float:
     """CPU seconds used so far by process ``pid`` and its children (Linux ``/proc``; 0 elsewhere)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -554,9 +608,12 @@ def serve_and_fire(
         asyncio.run(fire(port, queue, warmup, concurrency=args.concurrency, seconds=60, limit=args.warmup))
         time.sleep(0.5)
         result = RunResult(handler, load_before=os.getloadavg()[0])
-        cpu_before = server_cpu_seconds(server.pid)
-        asyncio.run(fire(port, queue, result, concurrency=args.concurrency, seconds=args.seconds))
-        result.server_cpu_seconds = server_cpu_seconds(server.pid) - cpu_before
+        with settlement_worker(handler, args, env=env) as worker:
+            cpu_before = server_cpu_seconds(server.pid)
+            worker_before = server_cpu_seconds(worker.pid) if worker else 0.0
+            asyncio.run(fire(port, queue, result, concurrency=args.concurrency, seconds=args.seconds))
+            result.server_cpu_seconds = server_cpu_seconds(server.pid) - cpu_before
+            result.worker_cpu_seconds = server_cpu_seconds(worker.pid) - worker_before if worker else 0.0
     # The checks cover the warm-up's payments too; the figures only the timed run.
     result.fired = warmup.fired + result.fired
     result.errors += warmup.errors
@@ -711,6 +768,15 @@ def print_runs(runs: dict[str, RunResult], problems: dict[str, list[str]]) -> No
         print(
             f"{name:<10} {run.requests:9,d} {run.seconds:8.1f} {run.throughput:8.1f} {run.p50:8.1f} "
             f"{run.p99:8.1f} {run.errors:7d} {run.cpu_ms:11.2f} {run.load_before:5.1f}{note}"
+        )
+    if "civicpay" in runs:
+        ours = runs["civicpay"]
+        fired = len(ours.fired)
+        rate = ours.drained / ours.drain_seconds if ours.drain_seconds else 0.0
+        print(
+            f"settlement: {ours.settled_in_run:,} of {fired:,} successes settled by the worker during the run "
+            f"(worker CPU {ours.worker_cpu_seconds * 1000 / ours.requests if ours.requests else 0:.2f} ms/IPN); "
+            f"{ours.drained:,} after it in {ours.drain_seconds:.1f} s ({rate:.0f}/s, one process)"
         )
     if len(runs) == 2:
         ours, minimal = runs["civicpay"], runs["minimal"]
