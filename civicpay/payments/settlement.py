@@ -107,7 +107,7 @@ def payment_settle(*, payment_id: int) -> str:
 
 def settlement_grace() -> timedelta:
     """How long a success may wait for its settlement task before the sweep enqueues it again."""
-    return timedelta(seconds=int(getattr(settings, "PAYMENT_SETTLE_GRACE_SECONDS", 60)))
+    return timedelta(seconds=int(settings.PAYMENT_SETTLE_GRACE_SECONDS))
 
 
 def payments_settle_overdue(*, limit: int = 200) -> int:
