@@ -231,7 +231,7 @@ def run_backend(args: argparse.Namespace) -> int:
         )
     problems = {}
     if "civicpay" in runs:
-        settle_backlog(runs["civicpay"])
+        settle_backlog(runs["civicpay"], profile=args.profile)
         problems["civicpay"] = check_platform(runs["civicpay"], total=len(payments))
     if "minimal" in runs:
         problems["minimal"] = check_minimal(runs["minimal"], total=args.payments)
@@ -559,16 +559,28 @@ def settlement_worker(
                 worker.wait()
 
 
-def settle_backlog(run: RunResult) -> None:
-    """Count what the worker settled during the run, then settle the rest here (timed) for the checks."""
+def settle_backlog(run: RunResult, *, profile: bool = False) -> None:
+    """Count what the worker settled during the run, then settle the rest here (timed) for the checks;
+    with ``profile``, print a cProfile of the drain (the settlement's cost per payment)."""
+    import cProfile
+    import pstats
+
     from civicpay.core.worker import run_pending_tasks
     from civicpay.payments.models import Payment
 
     run.settled_in_run = Payment.objects.filter(status="success", settled_at__isnull=False).count()
+    profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     while run_pending_tasks(queue_names=["default"], max_tasks=500):
         pass
+    if profiler:
+        profiler.disable()
     run.drain_seconds = time.perf_counter() - started
+    if profiler:
+        print("\n--- cProfile of the settlement drain, by cumulative ---")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(35)
     run.drained = Payment.objects.filter(status="success", settled_at__isnull=False).count() - run.settled_in_run
 
 
