@@ -1,21 +1,18 @@
 """The ViettelPay sandbox's forms, with the messages a Vietnamese payer reads (format checks only;
-whether an account exists is decided in ``clean``, so the answer shows in the error summary)."""
+whether an account exists is decided in ``clean``, so the answer shows in the error summary). The card
+and OTP fields are the shared ones (``civicpay.sandbox.card_fields``) with ViettelPay's wording."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from civicpay.core.clock import local_today
+from civicpay.sandbox.card_fields import CARD_16_OR_19, CardHolderField, CardNumberField, IssueDateField, OtpField
 from civicpay.sandbox.viettelpay import data
 
 _PHONE = re.compile(r"0\d{9}")
-_CARD_NUMBER = re.compile(r"\d{16}|\d{19}")
-_HOLDER = re.compile(r"[A-Z]+(?: [A-Z]+)*")
-_ISSUE_DATE = re.compile(r"(\d{2})/(\d{2})")
 _DIGITS6 = re.compile(r"\d{6}")
 
 
@@ -71,70 +68,23 @@ class BankForm(forms.Form):
 
 
 class CardForm(forms.Form):
-    card_number = forms.CharField(
-        label=_("Số thẻ"),
+    card_number = CardNumberField(
         help_text=_("16 hoặc 19 chữ số in trên mặt trước thẻ."),
-        max_length=40,
-        error_messages={"required": _("Nhập số thẻ.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number", "spellcheck": "false"}),
+        digits=CARD_16_OR_19,
+        invalid=_("Số thẻ gồm 16 hoặc 19 chữ số."),
+        separators=True,
     )
-    card_holder = forms.CharField(
-        label=_("Tên chủ thẻ"),
+    card_holder = CardHolderField(
         help_text=_("Viết in hoa, không dấu, như in trên thẻ, ví dụ NGUYEN VAN A."),
-        max_length=100,
-        error_messages={"required": _("Nhập tên chủ thẻ.")},
-        widget=forms.TextInput(attrs={"autocomplete": "cc-name", "spellcheck": "false"}),
+        diacritics=_("Tên chủ thẻ viết không dấu, như in trên thẻ, ví dụ NGUYEN VAN A."),
+        invalid=_("Tên chủ thẻ viết in hoa, chỉ gồm chữ cái và dấu cách, ví dụ NGUYEN VAN A."),
     )
-    issue_date = forms.CharField(
-        label=_("Ngày phát hành"),
+    issue_date = IssueDateField(
         help_text=_("Tháng/năm phát hành in trên thẻ (MM/YY), ví dụ 03/18."),
-        max_length=10,
-        error_messages={"required": _("Nhập ngày phát hành thẻ.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "MM/YY", "spellcheck": "false"}),
+        placeholder="MM/YY",
+        invalid=_("Ngày phát hành có dạng MM/YY, ví dụ 03/18."),
     )
-
-    def clean_card_number(self) -> str:
-        number = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])
-        if not _CARD_NUMBER.fullmatch(number):
-            raise forms.ValidationError(_("Số thẻ gồm 16 hoặc 19 chữ số."), code="format")
-        return number
-
-    def clean_card_holder(self) -> str:
-        holder = " ".join(self.cleaned_data["card_holder"].split())
-        if not holder.isascii():
-            raise forms.ValidationError(
-                _("Tên chủ thẻ viết không dấu, như in trên thẻ, ví dụ NGUYEN VAN A."), code="diacritics"
-            )
-        if not _HOLDER.fullmatch(holder):
-            raise forms.ValidationError(
-                _("Tên chủ thẻ viết in hoa, chỉ gồm chữ cái và dấu cách, ví dụ NGUYEN VAN A."), code="format"
-            )
-        return holder
-
-    def clean_issue_date(self) -> str:
-        value = self.cleaned_data["issue_date"].strip()
-        match = _ISSUE_DATE.fullmatch(value)
-        if match is None:
-            raise forms.ValidationError(_("Ngày phát hành có dạng MM/YY, ví dụ 03/18."), code="format")
-        month, year = int(match[1]), 2000 + int(match[2])
-        if not 1 <= month <= 12:
-            raise forms.ValidationError(_("Tháng phát hành phải từ 01 đến 12."), code="month")
-        if date(year, month, 1) > local_today().replace(day=1):
-            raise forms.ValidationError(_("Ngày phát hành không thể sau tháng hiện tại."), code="future")
-        return value
 
 
 class OtpForm(forms.Form):
-    otp = forms.CharField(
-        label=_("Mã OTP"),
-        help_text=_("Mã gồm 6 chữ số đã gửi qua SMS đến số điện thoại đăng ký."),
-        max_length=10,
-        error_messages={"required": _("Nhập mã OTP.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}),
-    )
-
-    def clean_otp(self) -> str:
-        otp = self.cleaned_data["otp"].strip()
-        if not _DIGITS6.fullmatch(otp):
-            raise forms.ValidationError(_("Mã OTP gồm 6 chữ số."), code="format")
-        return otp
+    otp = OtpField(help_text=_("Mã gồm 6 chữ số đã gửi qua SMS đến số điện thoại đăng ký."))
