@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -147,35 +147,55 @@ def _apply_notification(
     return finish(ack, result=result, payment=payment, signature_valid=True)
 
 
+def store_and_apply[T](
+    *,
+    provider: str,
+    raw: Mapping[str, object],
+    remote_addr: str | None,
+    apply: Callable[[ProviderCallback, bool], T],
+    failed: T,
+    failed_reply_code: str,
+) -> T:
+    """Store a server-to-server notification and apply it in one write transaction (module docstring):
+    ``apply(callback, is_new)`` runs in a savepoint after the row is stored. Returns what ``apply``
+    returned, or ``failed`` when storing or applying raised — then the stored row (if any) commits with
+    outcome ``error``, and nothing else."""
+    try:
+        with transaction.atomic():
+            callback, is_new = callback_store(
+                provider=provider, kind=CallbackKind.IPN, raw=raw, remote_addr=remote_addr
+            )
+            try:
+                with transaction.atomic():  # a savepoint: a failed apply leaves the stored row behind
+                    return apply(callback, is_new)
+            except Exception as exc:
+                logger.exception("Could not apply %s notification %s", provider, callback.pk)
+                callback_finish(
+                    callback,
+                    outcome=CallbackOutcome.ERROR,
+                    reply_code=failed_reply_code,
+                    note=f"{type(exc).__name__}: {exc}",
+                )
+                return failed
+    except Exception:
+        logger.exception("Could not store a %s notification", provider)
+        return failed
+
+
 def notification_receive(*, provider: PaymentProvider, request: HttpRequest) -> HttpResponse:
     """Handle a server-to-server notification end to end and answer in the provider's format.
 
     Never answers "OK" for an outcome that was not stored: a failure anywhere replies ``ERROR``
     (VNPay ``99``) and the provider's retry, or the sweeper, will bring the outcome again.
     """
-    try:
-        with transaction.atomic():
-            callback, is_new = callback_store(
-                provider=provider.code,
-                kind=CallbackKind.IPN,
-                raw=provider.notification_params(request),
-                remote_addr=_remote_addr(request),
-            )
-            try:
-                with transaction.atomic():  # a savepoint: a failed apply leaves the stored row behind
-                    ack = _apply_notification(provider, request, callback, is_new=is_new)
-            except Exception as exc:
-                logger.exception("Could not apply %s notification %s", provider.code, callback.pk)
-                callback_finish(
-                    callback,
-                    outcome=CallbackOutcome.ERROR,
-                    reply_code=provider.reply_code(Ack.ERROR),
-                    note=f"{type(exc).__name__}: {exc}",
-                )
-                ack = Ack.ERROR
-    except Exception:
-        logger.exception("Could not store a %s notification", provider.code)
-        return provider.acknowledge(Ack.ERROR)
+    ack = store_and_apply(
+        provider=provider.code,
+        raw=provider.notification_params(request),
+        remote_addr=_remote_addr(request),
+        apply=lambda callback, is_new: _apply_notification(provider, request, callback, is_new=is_new),
+        failed=Ack.ERROR,
+        failed_reply_code=provider.reply_code(Ack.ERROR),
+    )
     return provider.acknowledge(ack)
 
 

@@ -2,7 +2,9 @@
 
 The order of checks, each answered in the protocol's reply codes (docs/protocols/signed-gateway.md):
 
-1. store the raw message (``callback_store``) before looking at it;
+1. store the raw message before looking at it (``callbacks.store_and_apply``: stored, applied in a
+   savepoint and finished in one write transaction — a failed apply rolls back, nonce included, and the
+   stored row commits with outcome ``error``);
 2. signature and merchant → ``97``;
 3. timestamp within ±300 s → else ``98``;
 4. an identical copy of a message already received → ``98`` (the first copy's row tells what
@@ -23,8 +25,8 @@ from collections.abc import Mapping
 
 from django.http import HttpRequest, HttpResponse
 
-from civicpay.payments.callbacks import callback_finish, callback_store
-from civicpay.payments.models import CallbackKind, CallbackOutcome, Payment, ProviderCallback
+from civicpay.payments.callbacks import callback_finish, store_and_apply
+from civicpay.payments.models import CallbackOutcome, Payment, ProviderCallback
 from civicpay.payments.providers import signed_protocol as sp
 from civicpay.payments.providers.base import InvalidSignature, MalformedMessage
 from civicpay.payments.providers.signed_gateway import (
@@ -73,7 +75,8 @@ def _apply(provider: SignedGatewayProvider, raw: Mapping[str, str], callback: Pr
         outcome = provider.outcome_from(raw)
     except MalformedMessage as exc:
         return finish(REPLY_ERROR, outcome=CallbackOutcome.REJECTED, signature_valid=True, note=str(exc))
-    payment = Payment.objects.filter(provider=provider.code, reference=outcome.reference).first()
+    # Locked now (inside the notification's transaction): read once, current until the outcome is recorded.
+    payment = Payment.objects.select_for_update().filter(provider=provider.code, reference=outcome.reference).first()
     if payment is None:
         return finish(REPLY_NOT_FOUND, outcome=CallbackOutcome.REJECTED, signature_valid=True, note="order not found")
     if outcome.amount != payment.amount:
@@ -84,7 +87,9 @@ def _apply(provider: SignedGatewayProvider, raw: Mapping[str, str], callback: Pr
             payment=payment,
             note=f"amount {outcome.amount} ≠ {payment.amount}",
         )
-    result = payment_record_outcome(payment=payment, outcome=outcome, source=f"{callback.kind}:{callback.pk}")
+    result = payment_record_outcome(
+        payment=payment, outcome=outcome, source=f"{callback.kind}:{callback.pk}", already_locked=True
+    )
     if result == ApplyResult.AMOUNT_MISMATCH:  # cannot happen after the check above; kept for safety
         code = REPLY_INVALID_AMOUNT
     elif result in (ApplyResult.APPLIED, ApplyResult.PENDING):
@@ -98,21 +103,15 @@ def signed_notification_receive(*, provider: SignedGatewayProvider, request: Htt
     """Handle one POSTed notification end to end; never answers ``00`` for an outcome not stored."""
     try:
         raw = provider.notification_params(request)
-        callback, is_new = callback_store(
-            provider=provider.code,
-            kind=CallbackKind.IPN,
-            raw=raw,
-            remote_addr=request.META.get("REMOTE_ADDR") or None,
-        )
     except Exception:
-        logger.exception("Could not store a %s notification", provider.code)
+        logger.exception("Could not read a %s notification", provider.code)
         return provider.reply(REPLY_ERROR)
-    try:
-        code = _apply(provider, raw, callback, is_new=is_new)
-    except Exception as exc:
-        logger.exception("Could not apply %s notification %s", provider.code, callback.pk)
-        callback_finish(
-            callback, outcome=CallbackOutcome.ERROR, reply_code=REPLY_ERROR, note=f"{type(exc).__name__}: {exc}"
-        )
-        code = REPLY_ERROR
+    code = store_and_apply(
+        provider=provider.code,
+        raw=raw,
+        remote_addr=request.META.get("REMOTE_ADDR") or None,
+        apply=lambda callback, is_new: _apply(provider, raw, callback, is_new=is_new),
+        failed=REPLY_ERROR,
+        failed_reply_code=REPLY_ERROR,
+    )
     return provider.reply(code)
