@@ -47,14 +47,11 @@ def notification_send(
     if channel != Channel.PORTAL and not to:
         raise ValueError("A recipient is required")
 
-    existing = OutboxMessage.objects.filter(key=key).first()
-    if existing is not None:
-        return existing
-
     now = clock.now()
     is_portal = channel == Channel.PORTAL
     try:
-        # A savepoint: losing the race on the unique key must not break the caller's transaction.
+        # The unique key decides (no read first); a savepoint, so that a key already used — a second call,
+        # or a concurrent one — does not break the caller's transaction.
         with transaction.atomic():
             message = OutboxMessage.objects.create(
                 channel=channel,

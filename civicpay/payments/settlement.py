@@ -53,7 +53,10 @@ def settle_payment(payment_id: int) -> str:
 def payment_settle(*, payment_id: int) -> str:
     """Settle the payables of the successful payment ``payment_id`` once; see the module docstring."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        # The payer's user comes with it (for the messages); only the payment row is locked.
+        payment = (
+            Payment.objects.select_for_update(of=("self",)).select_related("payer_user").filter(pk=payment_id).first()
+        )
         if payment is None:
             return "missing"
         if payment.settled_at is not None:
@@ -63,7 +66,7 @@ def payment_settle(*, payment_id: int) -> str:
             return "not_successful"
         corrections: list[Posting] = []
         overpaid: list[str] = []
-        for item in payment.items.prefetch_related("allocations"):
+        for item in payment.items.all():
             if item.outcome != ItemOutcome.PENDING:
                 continue
             handler = payable_handler(item.payable_kind)
