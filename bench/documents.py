@@ -1,17 +1,21 @@
-"""Benchmark: issued documents per second — render (WeasyPrint) + sign (pyHanko PAdES) + store.
+"""Benchmark: receipts issued per second — render (WeasyPrint) + sign (pyHanko PAdES) + store.
 
 Run with ``./dev bench documents [--count N] [--workers N]``. It is not a test: it prints timings.
 
 - Uses its own SQLite database and private directory under ``var/bench/`` (recreated on every run), so the
   dev database and files are never touched.
-- Issues the real fee notice layout (``billing/notice_pdf.html`` on ``documents/print_base.html``: bundled
-  font, QR code, lookup code) through ``civicpay.documents.services.document_issue``, signed by an agency
-  certificate of the platform CA, each document stored once with its hash and audit row.
+- Prints receipts as the payer's first "In biên lai" does: real ``Receipt`` rows of paid fee notices (as the
+  settlement leaves them, numbered in their series) go through ``civicpay.billing.receipts.receipt_pdf``,
+  which checks the receipt is printable and issues its document through
+  ``civicpay.documents.services.document_issue_once`` — the real layout (``billing/receipt_pdf.html`` on
+  ``documents/print_base.html``: bundled font, QR code, lookup code), signed by the agency certificate of
+  the platform CA, stored once with its hash and audit row, read back.
 - The CA (root, issuing CA, agency certificate: RSA key generation) is created before timing starts, as
   it is once per installation.
-- Each process issues one document before timing starts (its per-process caches: fonts, stylesheet, the
-  signer's key, the stamp font), as a long-running web or worker process would have; that first document's
-  time is printed too.
+- Each process starts as a web or worker process does (``civicpay.core.process``: the garbage-collector
+  settings), then issues one document before timing starts (its per-process caches: fonts, stylesheet, the
+  signer's key, the stamp font), as a long-running process would have; that first document's time is
+  printed too.
 - First one process (documents/s, CPU per document, and where the time of those same documents went:
   render, sign, store, the rest), then ``--workers`` processes (default: the machine's cores) whose timed
   loops start together; their throughput is counted from the first start to the last end.
@@ -32,7 +36,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,72 +58,28 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _notice_context(number: int) -> dict[str, Any]:
-    from datetime import date
-
-    from civicpay.core import clock
-    from civicpay.core.money import format_vnd, vnd_in_words
-
-    agency = SimpleNamespace(
-        name="Sở Tư pháp tỉnh Khánh Hòa", address="Số 1 Trần Phú, Nha Trang", tax_code="4200123456"
-    )
-    notice = SimpleNamespace(
-        number=f"TB26112{number:05d}",
-        payer_name="Trần Thị Bích Ngọc",
-        payer_phone="0912345678",
-        owner_reference=f"G22.45-261122-{number:04d}",
-        description="Cấp phiếu lý lịch tư pháp số 1",
-        due_date=date(2026, 11, 29),
-    )
-    return {
-        "notice": notice,
-        "agency": agency,
-        "groups": [
-            {
-                "label": "Phí",
-                "lines": [{"number": 1, "description": "Phí thẩm định hồ sơ", "amount": format_vnd(1_000_000)}],
-                "subtotal": format_vnd(1_000_000),
-            },
-            {
-                "label": "Lệ phí",
-                "lines": [{"number": 2, "description": "Lệ phí cấp phiếu", "amount": format_vnd(5_000)}],
-                "subtotal": format_vnd(5_000),
-            },
-        ],
-        "total": format_vnd(1_005_000),
-        "total_in_words": vnd_in_words(1_005_000),
-        "issued_on": clock.local_today(),
-        "printed_at": clock.local(clock.now()),
-        "portal_url": "http://127.0.0.1:8000",
-        "hotline": "1900 1023",
-        "site_name": "CivicPay",
-    }
+OWNER_KIND = "bench.dossier"  # no owner handler registered: billing's default, the receipt is printable
 
 
-def _issue(number: int) -> Any:
-    from civicpay.core import clock
-    from civicpay.documents.models import DocumentKind
-    from civicpay.documents.services import document_issue
-    from civicpay.documents.types import DocumentSummary
+def _receipt_pks() -> list[int]:
+    from civicpay.billing.models import Receipt
 
-    return document_issue(
-        kind=DocumentKind.FEE_NOTICE,
-        template_name="billing/notice_pdf.html",
-        context=_notice_context(number),
-        issuer_agency_code=AGENCY_CODE,
-        owner_kind="bench.notice",
-        owner_id=number,
-        summary=DocumentSummary(
-            title=f"Thông báo nộp phí, lệ phí số TB26112{number:05d}",
-            issuer_name="Sở Tư pháp tỉnh Khánh Hòa",
-            document_date=clock.local_today(),
-            amount=1_005_000,
-            reference=f"TB26112{number:05d}",
-        ),
-    )
+    return list(Receipt.objects.order_by("pk").values_list("pk", flat=True))
 
 
-def prepare() -> None:
+def _issue(receipt_pk: int) -> Any:
+    """Print one receipt as the payer's "In biên lai" does: load it, check it is printable, issue its
+    signed PDF (render, sign, store) and read the stored bytes back."""
+    from civicpay.billing.models import Receipt
+    from civicpay.billing.receipts import receipt_pdf
+
+    receipt = Receipt.objects.select_related("agency", "payment_request").get(pk=receipt_pk)
+    return receipt_pdf(receipt)
+
+
+def prepare(receipts: int) -> None:
+    """A fresh database with ``receipts`` paid fee notices of one agency, each with its numbered receipt
+    (as the settlement leaves them), none printed yet."""
     shutil.rmtree(PRIVATE, ignore_errors=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DB_PATH}{suffix}").unlink(missing_ok=True)
@@ -128,10 +87,68 @@ def prepare() -> None:
     _setup_django()
     from django.core.management import call_command
 
-    from civicpay.directory.models import Agency
+    from civicpay.accounts.models import User
+    from civicpay.billing.models import PaymentRequest, PaymentRequestStatus, Receipt
+    from civicpay.billing.receipts import receipt_series, receipt_template_code
+    from civicpay.core import clock
+    from civicpay.directory.models import Agency, FeeKind
 
     call_command("migrate", verbosity=0)
-    Agency.objects.create(code=AGENCY_CODE, name="Sở Tư pháp tỉnh Khánh Hòa", province_code=56, tax_code="4200123456")
+    agency = Agency.objects.create(
+        code=AGENCY_CODE,
+        name="Sở Tư pháp tỉnh Khánh Hòa",
+        province_code=56,
+        tax_code="4200123456",
+        address="Số 1 Trần Phú, Nha Trang",
+    )
+    officer = User.objects.create_user(email="bench.officer@civicpay.local", password=None, full_name="Cán bộ")
+    now = clock.now()
+    requests = PaymentRequest.objects.bulk_create(
+        PaymentRequest(
+            number=f"TB2611{n:06d}",
+            owner_kind=OWNER_KIND,
+            owner_id=n,
+            owner_reference=f"G22.45-261122-{n:04d}",
+            agency=agency,
+            payer_name="Trần Thị Bích Ngọc",
+            payer_phone="0912345678",
+            description="Cấp phiếu lý lịch tư pháp số 1",
+            total=1_005_000,
+            due_date=clock.local_today(),
+            status=PaymentRequestStatus.PAID,
+            issued_by=officer,
+            issued_at=now,
+            paid_at=now,
+            payment_reference=f"CP26112{n:08d}",
+        )
+        for n in range(1, receipts + 1)
+    )
+    lines = [
+        {"kind": FeeKind.FEE, "label": "Phí", "description": "Phí thẩm định hồ sơ", "amount": 1_000_000},
+        {"kind": FeeKind.CHARGE, "label": "Lệ phí", "description": "Lệ phí cấp phiếu", "amount": 5_000},
+    ]
+    series = receipt_series(year=clock.local(now).year)
+    Receipt.objects.bulk_create(
+        Receipt(
+            agency=agency,
+            payment_request=request,
+            template_code=receipt_template_code(),
+            series=series,
+            number=n,
+            payer_name=request.payer_name,
+            owner_reference=request.owner_reference,
+            description=request.description,
+            amount=request.total,
+            lines=lines,
+            payment_reference=request.payment_reference,
+            payment_provider="vnpay",
+            payment_method="VNPay — thẻ ATM nội địa (NCB)",
+            provider_transaction_no=f"14{n:06d}",
+            paid_at=now,
+            issued_at=now,
+        )
+        for n, request in enumerate(requests, start=1)
+    )
     from civicpay.documents import ca
 
     ca.signer_certificate(AGENCY_CODE)
@@ -162,17 +179,21 @@ def _time_parts() -> dict[str, float]:
 
 def child(first: int, count: int) -> None:
     _setup_django()
+    from civicpay.core.process import configure_long_running_process
+
+    configure_long_running_process()  # as civicpay/wsgi.py and manage.py civicpay_worker do at start-up
     spent = _time_parts()
+    pks = _receipt_pks()[first : first + 1 + count]
     started = time.perf_counter()
-    _issue(first)  # this process's first document: fills its caches (fonts, stylesheet, signer, stamp font)
+    _issue(pks[0])  # this process's first receipt: fills its caches (fonts, stylesheet, signer, stamp font)
     first_ms = 1000 * (time.perf_counter() - started)
     for part in PARTS:
         spent[part] = 0.0
     print("ready", flush=True)
     sys.stdin.readline()  # the parent starts every process's timed loop at the same moment
     started, cpu_started = time.monotonic(), time.process_time()
-    for number in range(first + 1, first + 1 + count):
-        _issue(number)
+    for pk in pks[1:]:
+        _issue(pk)
     ended, cpu = time.monotonic(), time.process_time() - cpu_started
     result = {"count": count, "started": started, "ended": ended, "cpu": cpu, "first_ms": first_ms, **spent}
     print(json.dumps(result), flush=True)
@@ -184,7 +205,7 @@ def _run_children(workers: int, count: int, base: int) -> tuple[float, list[dict
     per = count // workers
     processes = [
         subprocess.Popen(
-            [sys.executable, __file__, "--child", str(base + 100_000 * i), str(per)],
+            [sys.executable, __file__, "--child", str(base + (per + 1) * i), str(per)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -236,12 +257,12 @@ def main() -> None:
         child(args.child[0], args.child[1])
         return
 
-    prepare()
+    prepare(receipts=2 * (args.count + args.workers + 1))
     print(
-        f"documents: fee notice layout, agency-signed PAdES, {args.count} documents per run, "
+        f"documents: receipts (biên lai thu phí, lệ phí) printed for the first time, agency-signed PAdES, {args.count} documents per run, "
         f"{os.cpu_count()} cores; load average {_load()}"
     )
-    span, (single,) = _run_children(1, args.count, base=1_000_000)
+    span, (single,) = _run_children(1, args.count, base=0)
     count = single["count"]
     rate = count / span
     parts = {part: 1000 * single[part] / count for part in PARTS}
@@ -255,7 +276,7 @@ def main() -> None:
         f"            {cpu_ms:.1f} ms of CPU each → {1000 / cpu_ms:.1f} documents per CPU-second (less sensitive "
         f"to other load than wall time); first document of the process {single['first_ms']:.0f} ms"
     )
-    span, results = _run_children(args.workers, args.count, base=2_000_000)
+    span, results = _run_children(args.workers, args.count, base=args.count + 1)
     issued = sum(r["count"] for r in results)
     cpu_ms = 1000 * sum(r["cpu"] for r in results) / issued
     print(

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from civicpay.core.process import configure_long_running_process
 from civicpay.core.worker import install_stop_signals, periodic_jobs, run_worker_loop
 
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds to wait when idle.")
 
     def handle(self, *args: Any, queues: str, interval: float, **options: Any) -> None:
+        configure_long_running_process()  # garbage-collector settings (civicpay/core/process.py)
         stop = threading.Event()
         install_stop_signals(stop)
         names = [job.name for job in periodic_jobs()]
