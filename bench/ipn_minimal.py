@@ -147,29 +147,35 @@ def _decide(row: tuple[int, int, str] | None, amount: int) -> str:
     return "00"
 
 
+def reply_code(params: dict[str, str], *, store: Store, secret: str) -> str:
+    """VNPay's reply code for the IPN ``params``, after applying it: signature, then the locked update."""
+    try:
+        given = params.get("vnp_SecureHash", "").lower()
+        if not hmac.compare_digest(vnpay_signature(params, secret), given):
+            return "97"
+        amount, fraction = divmod(int(params["vnp_Amount"]), 100)  # VNPay sends VND × 100
+        if fraction:
+            raise ValueError("vnp_Amount is not a whole number of VND × 100")
+        return store.confirm(
+            txn_ref=params["vnp_TxnRef"],
+            amount=amount,
+            transaction_no=params.get("vnp_TransactionNo", ""),
+            raw=params,
+        )
+    except (KeyError, ValueError):
+        return "99"
+
+
+def reply_body(code: str) -> bytes:
+    return json.dumps({"RspCode": code, "Message": REPLIES[code]}).encode()
+
+
 def make_app(*, target: str, secret: str) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     store = Store(target)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        code = "99"
-        try:
-            given = params.get("vnp_SecureHash", "").lower()
-            if not hmac.compare_digest(vnpay_signature(params, secret), given):
-                code = "97"
-            else:
-                amount, fraction = divmod(int(params["vnp_Amount"]), 100)  # VNPay sends VND × 100
-                if fraction:
-                    raise ValueError("vnp_Amount is not a whole number of VND × 100")
-                code = store.confirm(
-                    txn_ref=params["vnp_TxnRef"],
-                    amount=amount,
-                    transaction_no=params.get("vnp_TransactionNo", ""),
-                    raw=params,
-                )
-        except (KeyError, ValueError):
-            code = "99"
-        body = json.dumps({"RspCode": code, "Message": REPLIES[code]}).encode()
+        body = reply_body(reply_code(params, store=store, secret=secret))
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
