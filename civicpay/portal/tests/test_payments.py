@@ -20,6 +20,7 @@ from django.urls import include, path, reverse
 
 from civicpay import urls as root_urls
 from civicpay.billing.models import PaymentRequest, PaymentRequestStatus, Receipt
+from civicpay.billing.receipts import receipt_cancel, receipt_replace
 from civicpay.billing.types import LineInput
 from civicpay.directory.models import FeeKind
 from civicpay.dossiers.models import Dossier, FeeStatus
@@ -425,6 +426,47 @@ def test_notice_list_offers_in_bien_lai_once_paid(client: Client, world: World, 
     page = client.get(reverse("portal:fee_notices")).content.decode()
     assert reverse("portal:receipt", args=[notice.number]) in page
     assert f'href="{reverse("portal:payment_info", args=[notice.number])}"' not in page
+
+
+def _paid_received_receipt(client: Client, world: World, notice: PaymentRequest) -> Receipt:
+    payment = _pay_with_vnpay(client, notice)
+    send_ipn(client, ipn_params(payment))
+    settle_due()
+    dossier_receive(dossier=Dossier.objects.get(pk=world.own.pk), officer=world.officer)
+    return Receipt.objects.get(payment_request=notice)
+
+
+def test_payer_sees_that_the_receipt_was_cancelled_and_why(
+    client: Client, world: World, notice: PaymentRequest
+) -> None:
+    login(client, world.owner)
+    receipt = _paid_received_receipt(client, world, notice)
+    info = reverse("portal:payment_info", args=[notice.number])
+    assert "đã bị hủy" not in client.get(info).content.decode()
+
+    receipt_cancel(receipt=receipt, reason="Hoàn tiền do nộp nhầm hồ sơ", by=world.officer.user)
+    page = client.get(info).content.decode()
+    assert f"Biên lai {receipt.series} số {receipt.number_display} đã bị hủy" in page
+    assert "Lý do: Hoàn tiền do nộp nhầm hồ sơ" in page
+    assert "In biên lai đã hủy" in page
+    pdf = client.get(reverse("portal:receipt", args=[notice.number]))
+    assert pdf["Content-Type"] == "application/pdf"  # the cancelled copy stays printable, marked cancelled
+
+
+def test_payer_sees_which_receipt_a_replacement_replaces(client: Client, world: World, notice: PaymentRequest) -> None:
+    login(client, world.owner)
+    first = _paid_received_receipt(client, world, notice)
+    receipt_replace(
+        receipt=first,
+        payer_name="Trần Thị Bích Ngọc",
+        payer_address="12 Lê Lợi, Nha Trang",
+        reason="Bổ sung địa chỉ người nộp",
+        by=world.officer.user,
+    )
+    page = client.get(reverse("portal:payment_info", args=[notice.number])).content.decode()
+    assert f"thay thế biên lai {first.series} số {first.number_display}" in page
+    assert "Bổ sung địa chỉ người nộp" in page
+    assert "đã bị hủy" not in page
 
 
 # --- paying by dossier code without an account ----------------------------------------------------
