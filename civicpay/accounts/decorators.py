@@ -10,6 +10,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 
+from civicpay.accounts.models import Officer
+
 
 def officer_required[**P, R: HttpResponseBase](
     view: Callable[Concatenate[HttpRequest, P], R],
@@ -31,3 +33,11 @@ def officer_required[**P, R: HttpResponseBase](
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def officer_with_role(request: HttpRequest, role: str) -> Officer:
+    """The logged-in officer (``officer_required`` ran first) if they hold ``role``; otherwise 403."""
+    officer: Officer = request.user.officer  # type: ignore[union-attr]
+    if not officer.has_role(role):
+        raise PermissionDenied(f"{role} officers only")
+    return officer

@@ -1,6 +1,6 @@
 """Biên lai: the finance officer finds a receipt of the agency, sees its documents, cancels or corrects it.
 
-Same access rule as the transfer queue (``transfer_views._finance_officer``): finance officers and agency
+Same access rule as the transfer queue (``transfer_views.finance_officer``): finance officers and agency
 admins only (reception officers and citizens get 403); a receipt of another agency is a 404, exactly like
 one that does not exist (``receipts.receipt_get_for_agency``).
 
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from civicpay.accounts.decorators import officer_required
 from civicpay.accounts.models import Officer
-from civicpay.backoffice.transfer_views import _finance_officer
+from civicpay.backoffice.transfer_views import finance_officer
 from civicpay.billing.errors import BillingError
 from civicpay.billing.models import Receipt
 from civicpay.billing.receipt_xml import RECEIPT_XML_OWNER_KIND
@@ -143,7 +143,7 @@ def _receipt(officer: Officer, pk: int) -> Receipt:
 @require_GET
 def receipt_list(request: HttpRequest) -> HttpResponse:
     """Find a receipt of the agency by dossier code, fee notice number or receipt number."""
-    officer = _finance_officer(request)
+    officer = finance_officer(request)
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     context = {
@@ -159,7 +159,7 @@ def receipt_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The receipt, the other receipts of its payment request, and every document issued for them."""
-    receipt = _receipt(_finance_officer(request), pk)
+    receipt = _receipt(finance_officer(request), pk)
     context = {
         "receipt": receipt,
         "versions": receipt_versions(receipt),
@@ -172,7 +172,7 @@ def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def receipt_document(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     """One document (PDF or XML) of the receipt's payment request, as a download."""
-    receipt = _receipt(_finance_officer(request), pk)
+    receipt = _receipt(finance_officer(request), pk)
     documents = [row.document for row in _document_rows(receipt) if row.document.lookup_code == code]
     if not documents:
         raise Http404(_("Không tìm thấy tài liệu"))
@@ -266,7 +266,7 @@ REPLACE = Step(
 def _two_step(request: HttpRequest, pk: int, step: Step) -> HttpResponse:
     """GET: the form. POST: back to the form with errors (400) or when the officer asks to change the
     answers; the confirmation page when they are valid; the action itself once confirmed."""
-    receipt = _receipt(_finance_officer(request), pk)
+    receipt = _receipt(finance_officer(request), pk)
     try:
         receipt_check_changeable(receipt)
     except BillingError as error:

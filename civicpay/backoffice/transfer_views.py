@@ -1,7 +1,7 @@
 """Chuyển khoản cần xử lý: the finance officer's queue of bank transfers that did not match exactly.
 
 Finance role only (reception officers get 403); an item of another agency is 404 — both checked by
-:func:`_finance_officer` and ``transfers.transfer_review_get_for_agency``. Two actions, each one
+:func:`finance_officer` and ``transfers.transfer_review_get_for_agency``. Two actions, each one
 service call (audited, ledger entries in the same transaction):
 
 - "Ghi nhận cho khoản thu": pay a fee notice of the agency with the transfer's money;
@@ -14,7 +14,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from civicpay.accounts.decorators import officer_required
+from civicpay.accounts.decorators import officer_required, officer_with_role
 from civicpay.accounts.models import Officer, OfficerRole
 from civicpay.billing.errors import BillingError
 from civicpay.billing.models import PaymentRequest, PaymentRequestStatus
@@ -58,12 +57,10 @@ class RefundForm(forms.Form):
     )
 
 
-def _finance_officer(request: HttpRequest) -> Officer:
-    """The logged-in officer if they hold the finance role (``officer_required`` ran first); else 403."""
-    officer: Officer = request.user.officer  # type: ignore[union-attr]
-    if not officer.has_role(OfficerRole.FINANCE):
-        raise PermissionDenied("finance officers only")
-    return officer
+def finance_officer(request: HttpRequest) -> Officer:
+    """The logged-in officer if they hold the finance role (``officer_required`` ran first); else 403.
+    The access rule of every finance screen (transfers to review, receipts to cancel or replace)."""
+    return officer_with_role(request, OfficerRole.FINANCE)
 
 
 def _review(officer: Officer, pk: int) -> TransferReview:
@@ -106,7 +103,7 @@ def _item_page(
 @require_GET
 def transfer_queue(request: HttpRequest) -> HttpResponse:
     """The agency's open items, oldest first, and the latest resolved ones."""
-    officer = _finance_officer(request)
+    officer = finance_officer(request)
     code = officer.agency.code
     context = {
         "officer": officer,
@@ -123,7 +120,7 @@ def transfer_queue(request: HttpRequest) -> HttpResponse:
 @officer_required
 @require_GET
 def transfer_item(request: HttpRequest, pk: int) -> HttpResponse:
-    officer = _finance_officer(request)
+    officer = finance_officer(request)
     return _item_page(request, _review(officer, pk))
 
 
@@ -143,7 +140,7 @@ def _notice_for(officer: Officer, text: str) -> PaymentRequest | None:
 @require_POST
 def transfer_apply(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Ghi nhận cho khoản thu": the notice is paid with this transfer; the money leaves suspense."""
-    officer = _finance_officer(request)
+    officer = finance_officer(request)
     review = _review(officer, pk)
     form = ApplyForm(request.POST)
     if form.is_valid():
@@ -179,7 +176,7 @@ def transfer_apply(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def transfer_refund(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Hoàn trả": the money is due back to the sender; the accountant makes the outgoing transfer."""
-    officer = _finance_officer(request)
+    officer = finance_officer(request)
     review = _review(officer, pk)
     form = RefundForm(request.POST)
     if form.is_valid():
