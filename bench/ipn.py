@@ -597,6 +597,9 @@ def settle_backlog(run: RunResult, *, profile: bool = False) -> None:
     if profiler:
         print("\n--- cProfile of the settlement drain, by cumulative ---")
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(35)
+        from django.db import connection
+
+        profiler.dump_stats(BENCH_DIR / f"ipn-settlement-{connection.vendor}.prof")
     run.drained = Payment.objects.filter(status="success", settled_at__isnull=False).count() - run.settled_in_run
 
 
