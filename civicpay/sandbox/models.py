@@ -12,6 +12,43 @@ from django.utils.translation import gettext_lazy as _
 
 from civicpay.core.money import format_vnd
 
+# --- Callback deliveries, shared by every gateway simulator (civicpay/sandbox/notify.py) -------------
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Đang gửi")
+    DELIVERED = "delivered", _("Đã gửi")
+    GAVE_UP = "gave_up", _("Ngừng gửi")
+
+
+class Delivery(models.Model):
+    """A server-to-server callback a gateway delivers to the merchant, retried until acknowledged."""
+
+    url = models.CharField(max_length=1000)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP request of a delivery and what the merchant answered (or why there was no answer)."""
+
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=DeliveryStatus.choices)
+
+    class Meta:
+        abstract = True
+
 
 class VnpayStep(models.TextChoices):
     """Where the payer is in the gateway's pages; ``done`` once the transaction has an outcome."""
@@ -86,23 +123,11 @@ class VnpayTransaction(models.Model):
         return f"{self.card_number[:6]}{'x' * (len(self.card_number) - 10)}{self.card_number[-4:]}"
 
 
-class VnpayIpnStatus(models.TextChoices):
-    PENDING = "pending", _("Đang gửi")
-    DELIVERED = "delivered", _("Đã gửi")
-    GAVE_UP = "gave_up", _("Ngừng gửi")
-
-
-class VnpayIpn(models.Model):
+class VnpayIpn(Delivery):
     """One IPN to deliver (a test card may ask for two identical ones), retried until acknowledged."""
 
     transaction = models.ForeignKey(VnpayTransaction, on_delete=models.CASCADE, related_name="ipns")
     copy = models.PositiveSmallIntegerField(default=1)
-    url = models.CharField(max_length=1000)
-    status = models.CharField(max_length=10, choices=VnpayIpnStatus.choices, default=VnpayIpnStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["transaction_id", "copy", "pk"]
@@ -111,18 +136,11 @@ class VnpayIpn(models.Model):
         return f"IPN {self.copy} of {self.transaction}"
 
 
-class VnpayIpnAttempt(models.Model):
+class VnpayIpnAttempt(DeliveryAttempt):
     """One HTTP GET of an IPN and what the merchant answered (or why there was no answer)."""
 
     ipn = models.ForeignKey(VnpayIpn, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField(default=0)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     rsp_code = models.CharField(max_length=10, blank=True)
-    response_body = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    outcome = models.CharField(max_length=10, choices=VnpayIpnStatus.choices)
 
     class Meta:
         ordering = ["ipn_id", "number"]
@@ -223,24 +241,10 @@ class SignedTransaction(models.Model):
         return format_vnd(self.amount)
 
 
-class SignedNotificationStatus(models.TextChoices):
-    PENDING = "pending", _("Đang gửi")
-    DELIVERED = "delivered", _("Đã gửi")
-    GAVE_UP = "gave_up", _("Ngừng gửi")
-
-
-class SignedNotification(models.Model):
+class SignedNotification(Delivery):
     """A notification to deliver to ``notify_url``, re-signed on each attempt, until acknowledged."""
 
     transaction = models.ForeignKey(SignedTransaction, on_delete=models.CASCADE, related_name="notifications")
-    url = models.CharField(max_length=1000)
-    status = models.CharField(
-        max_length=10, choices=SignedNotificationStatus.choices, default=SignedNotificationStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["transaction_id", "pk"]
@@ -249,18 +253,11 @@ class SignedNotification(models.Model):
         return f"notification {self.pk} of {self.transaction}"
 
 
-class SignedNotificationAttempt(models.Model):
+class SignedNotificationAttempt(DeliveryAttempt):
     """One POST of a notification and what the merchant answered (or why there was no answer)."""
 
     notification = models.ForeignKey(SignedNotification, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField(default=0)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     reply_code = models.CharField(max_length=10, blank=True)
-    response_body = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    outcome = models.CharField(max_length=10, choices=SignedNotificationStatus.choices)
 
     class Meta:
         ordering = ["notification_id", "number"]
@@ -341,17 +338,11 @@ class MomoTransaction(models.Model):
         return format_vnd(self.amount)
 
 
-class MomoIpn(models.Model):
+class MomoIpn(Delivery):
     """One IPN to POST to the merchant's ``ipnUrl``, retried until it answers 204 (or 200)."""
 
     transaction = models.ForeignKey(MomoTransaction, on_delete=models.CASCADE, related_name="ipns")
     copy = models.PositiveSmallIntegerField(default=1)
-    url = models.CharField(max_length=1000)
-    status = models.CharField(max_length=10, choices=VnpayIpnStatus.choices, default=VnpayIpnStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["transaction_id", "copy", "pk"]
@@ -360,17 +351,10 @@ class MomoIpn(models.Model):
         return f"MoMo IPN {self.copy} of {self.transaction}"
 
 
-class MomoIpnAttempt(models.Model):
+class MomoIpnAttempt(DeliveryAttempt):
     """One POST of an IPN and the merchant's HTTP status (MoMo reads nothing else)."""
 
     ipn = models.ForeignKey(MomoIpn, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField(default=0)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    outcome = models.CharField(max_length=10, choices=VnpayIpnStatus.choices)
 
     class Meta:
         ordering = ["ipn_id", "number"]

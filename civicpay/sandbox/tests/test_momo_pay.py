@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from civicpay.core import clock
 from civicpay.core.worker import run_pending_tasks
 from civicpay.payments.providers import momo_protocol as momo
-from civicpay.sandbox.models import MomoIpn, MomoTransaction, VnpayIpnStatus
+from civicpay.sandbox.models import DeliveryStatus, MomoIpn, MomoTransaction
 from civicpay.sandbox.momo.tasks import IPN_MAX_ATTEMPTS
 from civicpay.sandbox.tests.momo_helpers import MerchantServer, create, keys, pay_path, redirect_params
 
@@ -48,7 +48,7 @@ def test_the_ipn_is_posted_by_the_worker_and_matches_the_redirect(client, data, 
     redirect = redirect_params(response["Location"])
     assert redirect == {key: str(value) for key, value in merchant.bodies[0].items()}
     assert momo.parse_result(redirect, access_key=access_key, secret=secret).result_code == code
-    assert MomoIpn.objects.get().status == VnpayIpnStatus.DELIVERED
+    assert MomoIpn.objects.get().status == DeliveryStatus.DELIVERED
 
 
 def test_a_second_click_finishes_nothing_twice(client):
@@ -68,7 +68,7 @@ def test_confirm_needs_a_wallet(client):
 
 def fast_forward() -> None:
     DBTaskResult.objects.filter(status="READY").update(run_after=clock.now() - timedelta(seconds=1))
-    MomoIpn.objects.filter(status=VnpayIpnStatus.PENDING).update(next_attempt_at=clock.now() - timedelta(seconds=1))
+    MomoIpn.objects.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=clock.now() - timedelta(seconds=1))
 
 
 def test_anything_but_204_or_200_is_retried_with_backoff(client):
@@ -78,13 +78,13 @@ def test_anything_but_204_or_200_is_retried_with_backoff(client):
         before = clock.now()
         run_pending_tasks(queue_names=["sandbox"])
         ipn = MomoIpn.objects.get()
-        assert ipn.status == VnpayIpnStatus.PENDING and ipn.next_attempt_at is not None
+        assert ipn.status == DeliveryStatus.PENDING and ipn.next_attempt_at is not None
         assert ipn.next_attempt_at >= before + timedelta(seconds=9)
         for _ in range(2):
             fast_forward()
             run_pending_tasks(queue_names=["sandbox"])
     ipn.refresh_from_db()
-    assert (ipn.status, ipn.attempts) == (VnpayIpnStatus.DELIVERED, 3)
+    assert (ipn.status, ipn.attempts) == (DeliveryStatus.DELIVERED, 3)
     assert [a.http_status for a in ipn.attempt_log.all()] == [500, 401, 204]
     assert len(merchant.bodies) == 3 and merchant.bodies[0] == merchant.bodies[2]
 
@@ -96,7 +96,7 @@ def test_an_unreachable_merchant_is_given_up_after_the_last_attempt(client):
         fast_forward()
         run_pending_tasks(queue_names=["sandbox"])
     ipn = MomoIpn.objects.get()
-    assert (ipn.status, ipn.attempts) == (VnpayIpnStatus.GAVE_UP, IPN_MAX_ATTEMPTS)
+    assert (ipn.status, ipn.attempts) == (DeliveryStatus.GAVE_UP, IPN_MAX_ATTEMPTS)
 
 
 def test_an_expired_payment_ends_with_1005_and_its_ipn(client):

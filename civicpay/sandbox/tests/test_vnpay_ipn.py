@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from civicpay.core import clock
 from civicpay.core.worker import run_pending_tasks
 from civicpay.payments.providers import vnpay_protocol as vnp
-from civicpay.sandbox.models import VnpayIpn, VnpayIpnAttempt, VnpayIpnStatus, VnpayTransaction
+from civicpay.sandbox.models import DeliveryStatus, VnpayIpn, VnpayIpnAttempt, VnpayTransaction
 from civicpay.sandbox.tests.vnpay_helpers import (
     INSUFFICIENT_CARD,
     LATE_CARD,
@@ -33,7 +33,7 @@ CONFIRMED = {"RspCode": "00", "Message": "Confirm Success"}
 def fast_forward() -> None:
     """Make every scheduled retry due now, as if the backoff had elapsed."""
     DBTaskResult.objects.filter(status="READY").update(run_after=clock.now() - timedelta(seconds=1))
-    VnpayIpn.objects.filter(status=VnpayIpnStatus.PENDING).update(next_attempt_at=clock.now() - timedelta(seconds=1))
+    VnpayIpn.objects.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=clock.now() - timedelta(seconds=1))
 
 
 def test_the_ipn_is_sent_by_the_worker_not_the_request_and_carries_the_return_params(client):
@@ -48,9 +48,9 @@ def test_the_ipn_is_sent_by_the_worker_not_the_request_and_carries_the_return_pa
     assert ipn.is_success
     assert merchant.queries[0] == query_of(response["Location"])  # the same signed params as the redirect
     delivery = VnpayIpn.objects.get()
-    assert (delivery.status, delivery.attempts) == (VnpayIpnStatus.DELIVERED, 1)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
     attempt = VnpayIpnAttempt.objects.get()
-    assert (attempt.http_status, attempt.rsp_code, attempt.outcome) == (200, "00", VnpayIpnStatus.DELIVERED)
+    assert (attempt.http_status, attempt.rsp_code, attempt.outcome) == (200, "00", DeliveryStatus.DELIVERED)
 
 
 def test_a_500_is_retried_with_backoff_then_delivered(client):
@@ -61,7 +61,7 @@ def test_a_500_is_retried_with_backoff_then_delivered(client):
         run_pending_tasks()
 
         delivery = VnpayIpn.objects.get()
-        assert (delivery.status, delivery.attempts) == (VnpayIpnStatus.PENDING, 1)
+        assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
         assert delivery.next_attempt_at is not None
         assert timedelta(seconds=9) <= delivery.next_attempt_at - before <= timedelta(seconds=15)
         assert run_pending_tasks() == 0  # not due yet
@@ -73,9 +73,9 @@ def test_a_500_is_retried_with_backoff_then_delivered(client):
     assert merchant.queries[0] == merchant.queries[1]
     assert vnp.parse_callback(merchant.queries[1], SECRET).response_code == "51"
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (VnpayIpnStatus.DELIVERED, 2)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
     log = list(VnpayIpnAttempt.objects.values_list("number", "http_status", "rsp_code", "outcome"))
-    assert log == [(1, 500, "99", VnpayIpnStatus.PENDING), (2, 200, "00", VnpayIpnStatus.DELIVERED)]
+    assert log == [(1, 500, "99", DeliveryStatus.PENDING), (2, 200, "00", DeliveryStatus.DELIVERED)]
 
 
 def test_already_confirmed_02_also_stops_the_retries(client):
@@ -84,7 +84,7 @@ def test_already_confirmed_02_also_stops_the_retries(client):
         pay(client)
         run_pending_tasks()
 
-    assert VnpayIpn.objects.get().status == VnpayIpnStatus.DELIVERED
+    assert VnpayIpn.objects.get().status == DeliveryStatus.DELIVERED
 
 
 def test_other_codes_and_non_json_replies_are_retried_up_to_five_times_then_given_up(client):
@@ -97,7 +97,7 @@ def test_other_codes_and_non_json_replies_are_retried_up_to_five_times_then_give
 
     assert len(merchant.queries) == IPN_MAX_ATTEMPTS
     delivery = VnpayIpn.objects.get()
-    assert (delivery.status, delivery.attempts) == (VnpayIpnStatus.GAVE_UP, IPN_MAX_ATTEMPTS)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.GAVE_UP, IPN_MAX_ATTEMPTS)
     last = VnpayIpnAttempt.objects.last()
     assert last is not None and "RspCode" in last.error
 
@@ -111,7 +111,7 @@ def test_an_unreachable_merchant_is_recorded_and_retried(client):
 
     attempt = VnpayIpnAttempt.objects.get()
     assert attempt.http_status is None and "ConnectError" in attempt.error
-    assert VnpayIpn.objects.get().status == VnpayIpnStatus.PENDING
+    assert VnpayIpn.objects.get().status == DeliveryStatus.PENDING
 
 
 def test_the_ipn_twice_card_delivers_two_identical_ipns(client):
@@ -124,8 +124,8 @@ def test_the_ipn_twice_card_delivers_two_identical_ipns(client):
     assert merchant.raw_queries[0] == merchant.raw_queries[1]
     assert vnp.parse_callback(merchant.queries[0], SECRET).is_success
     assert list(VnpayIpn.objects.values_list("copy", "status")) == [
-        (1, VnpayIpnStatus.DELIVERED),
-        (2, VnpayIpnStatus.DELIVERED),
+        (1, DeliveryStatus.DELIVERED),
+        (2, DeliveryStatus.DELIVERED),
     ]
 
 
