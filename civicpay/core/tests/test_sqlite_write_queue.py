@@ -111,3 +111,61 @@ def test_a_stuck_holder_does_not_block_forever(database: Path) -> None:
     holder.rollback()
     holder.close()
     waiter.close()
+
+
+HOLDER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from civicpay.core.tests.test_sqlite_write_queue import begin_write, wrapper
+from pathlib import Path
+connection = wrapper(Path({path!r}), "holder")
+begin_write(connection, "other process")
+print("held", flush=True)
+sys.stdin.readline()
+connection.commit()
+connection.close()
+"""
+
+
+def test_writers_of_another_process_queue_on_the_file_lock(database: Path) -> None:
+    """Threads of one process queue among themselves first; the file lock orders them with other processes."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER.format(root=str(settings.BASE_DIR), path=str(database))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        here = [wrapper(database, f"here-{i}") for i in range(3)]
+        done = [threading.Event() for _ in here]
+
+        def write(index: int) -> None:
+            begin_write(here[index], f"here-{index}")
+            here[index].commit()
+            done[index].set()
+
+        threads = [threading.Thread(target=write, args=(i,)) for i in range(len(here))]
+        for thread in threads:
+            thread.start()
+        assert not any(event.wait(0.3) for event in done)  # all three wait for the other process
+        holder.stdin.write("commit\n")
+        holder.stdin.flush()
+        assert all(event.wait(5) for event in done)
+        for thread in threads:
+            thread.join()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    with here[0].cursor() as cursor:
+        cursor.execute("SELECT who FROM events ORDER BY at")
+        whos = [row[0] for row in cursor.fetchall()]
+    assert whos[0] == "other process" and sorted(whos[1:]) == ["here-0", "here-1", "here-2"]
+    for connection in here:
+        connection.close()
