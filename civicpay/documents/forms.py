@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +33,15 @@ class UploadForm(forms.Form):
         error_messages={"required": _("Chọn tệp PDF cần kiểm tra")},
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
+
+    def __init__(self, *args: Any, xml: bool = False, **kwargs: Any) -> None:
+        """``xml``: the document is an XML file (the e-receipt and its cancellation notice), not a PDF."""
+        super().__init__(*args, **kwargs)
+        if xml:
+            field = self.fields["file"]
+            field.label = _("Tệp XML của tài liệu")
+            field.error_messages["required"] = _("Chọn tệp XML cần kiểm tra")
+            field.widget.attrs["accept"] = "application/xml,text/xml,.xml"
 
     def clean_file(self) -> bytes:
         upload = self.cleaned_data["file"]

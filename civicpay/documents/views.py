@@ -23,7 +23,7 @@ from civicpay.documents import ca
 from civicpay.documents.forms import LookupForm, UploadForm
 from civicpay.documents.models import IssuedDocument
 from civicpay.documents.selectors import document_get_by_lookup_code, document_public_view
-from civicpay.documents.verification import Outcome, check_document_upload
+from civicpay.documents.verification import Outcome, check_document_upload, is_xml
 
 LOOKUP_LIMIT = 30
 UPLOAD_LIMIT = 10
@@ -37,6 +37,7 @@ def _reasons() -> dict[str, str]:
         Outcome.NOT_OURS: _("Chữ ký số không do hệ thống cấp: chứng thư ký không thuộc chứng thư gốc của hệ thống."),
         Outcome.UNSIGNED: _("Tệp không có chữ ký số: không phải tài liệu do hệ thống phát hành."),
         Outcome.NOT_PDF: _("Tệp không phải là tệp PDF đọc được."),
+        Outcome.NOT_XML: _("Tệp không phải là tệp XML đọc được."),
         Outcome.DIFFERENT_FILE: _("Tệp có chữ ký số của hệ thống nhưng không phải tài liệu có mã tra cứu này."),
     }
 
@@ -58,6 +59,7 @@ def _document_page(
         "form": upload_form,  # for includes/error_summary.html
         "result": result,
         "code": document.lookup_code,
+        "is_xml": is_xml(document),
     }
     return render(request, "documents/document.html", context)
 
@@ -73,7 +75,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             document = document_get_by_lookup_code(form.cleaned_data["code"])
             if document is not None:
-                return _document_page(request, document, UploadForm(), None)
+                return _document_page(request, document, UploadForm(xml=is_xml(document)), None)
             not_found = True
     return render(
         request, "documents/verify.html", {"form": form, "not_found": not_found}, status=404 if not_found else 200
@@ -90,15 +92,15 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
         form = LookupForm(initial={"code": code})
         return render(request, "documents/verify.html", {"form": form, "not_found": True}, status=404)
     if request.method != "POST":
-        return _document_page(request, document, UploadForm(), None)
+        return _document_page(request, document, UploadForm(xml=is_xml(document)), None)
     if rate_limit(request, scope="documents-upload", limit=UPLOAD_LIMIT, period_seconds=PERIOD_SECONDS):
         return _limited(request)
-    upload_form = UploadForm(request.POST, request.FILES)
+    upload_form = UploadForm(request.POST, request.FILES, xml=is_xml(document))
     if not upload_form.is_valid():
         return _document_page(request, document, upload_form, None)
     check = check_document_upload(document=document, data=upload_form.cleaned_data["file"])
     result = {"ok": check.ok, "reason": "" if check.ok else _reasons()[check.outcome], "outcome": check.outcome}
-    return _document_page(request, document, UploadForm(), result)
+    return _document_page(request, document, UploadForm(xml=is_xml(document)), result)
 
 
 @require_GET

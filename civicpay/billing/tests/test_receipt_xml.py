@@ -172,3 +172,79 @@ def test_cancelling_twice_fails_and_a_reason_is_required(receipt: Receipt) -> No
     with pytest.raises(BillingError, match="đã bị hủy"):
         receipt_cancel(receipt=receipt, reason="Lần nữa", by=None)
     assert len(receipt_documents(receipt)) == 2
+
+
+# --- The public verification page checks the e-receipt too ---------------------------------------------
+
+
+def _foreign_signature(data: bytes) -> bytes:
+    """``data`` re-signed by a key and self-signed certificate that are not ours."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    from signxml import XMLSigner
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Sở Tư pháp tỉnh Khánh Hòa")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    root = etree.fromstring(data)
+    for signature in root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature"):
+        root.remove(signature)
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return etree.tostring(XMLSigner().sign(root, key=key, cert=[pem]), xml_declaration=True, encoding="UTF-8")
+
+
+def _check(client: Client, code: str, data: bytes, name: str = "bien-lai.xml") -> str:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("documents:verify_code", args=[code.replace("-", "")])
+    response = client.post(url, {"file": SimpleUploadedFile(name, data)})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_verification_page_checks_an_uploaded_e_receipt(receipt: Receipt) -> None:
+    document = receipt_xml_document(receipt)
+    data = document_read(document)
+    client = Client()
+    page = client.get(reverse("documents:verify_code", args=[document.lookup_code.replace("-", "")])).content.decode()
+    assert "Tệp XML của tài liệu" in page and ".xml" in page  # not "Tệp PDF"
+    assert "dữ liệu điện tử (tệp XML có chữ ký số)" in page
+
+    assert "Hợp lệ: tài liệu nguyên vẹn, chữ ký số hợp lệ" in _check(client, document.lookup_code, data)
+
+    tampered = data.replace("Nguyễn Văn An".encode(), "Nguyễn Văn Ân".encode())
+    assert tampered != data
+    assert "Tài liệu đã bị sửa đổi sau khi ký." in _check(client, document.lookup_code, tampered)
+
+    assert "chứng thư ký không thuộc chứng thư gốc của hệ thống" in _check(
+        client, document.lookup_code, _foreign_signature(data)
+    )
+    assert "Tệp không phải là tệp XML đọc được." in _check(client, document.lookup_code, receipt_pdf(receipt), "a.pdf")
+
+
+@pytest.mark.django_db
+def test_another_e_receipt_of_ours_is_valid_but_not_this_document(receipt: Receipt) -> None:
+    from civicpay.documents.verification import Outcome, check_document_upload
+
+    document = receipt_xml_document(receipt)
+    succeed(start(issue(receipt.agency, 2)), transaction_no="14000002")
+    other = Receipt.objects.select_related("agency", "payment_request").exclude(pk=receipt.pk).get()
+    check = check_document_upload(document=document, data=receipt_xml_bytes(other))
+    assert check.outcome == Outcome.DIFFERENT_FILE
+    assert check.signature.ok and check.signature.signer == "Sở Tư pháp tỉnh Khánh Hòa"
