@@ -179,28 +179,11 @@ def test_cancelling_twice_fails_and_a_reason_is_required(receipt: Receipt) -> No
 
 def _foreign_signature(data: bytes) -> bytes:
     """``data`` re-signed by a key and self-signed certificate that are not ours."""
-    from datetime import UTC, datetime, timedelta
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
     from signxml import XMLSigner
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Sở Tư pháp tỉnh Khánh Hòa")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    from civicpay.documents.tests.conftest import foreign_certificate
+
+    key, certificate = foreign_certificate("Sở Tư pháp tỉnh Khánh Hòa")
     root = etree.fromstring(data)
     for signature in root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature"):
         root.remove(signature)

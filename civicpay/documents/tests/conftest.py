@@ -84,25 +84,20 @@ def flip_one_signed_byte(data: bytes) -> bytes:
     return data[:at] + b"X" + data[at + 1 :]
 
 
-def foreign_signed_pdf() -> bytes:
-    """A PDF correctly signed by a self-made certificate that is not from our CA."""
+def foreign_certificate(common_name: str) -> tuple[Any, Any]:
+    """``(key, certificate)``: an RSA key and a self-signed certificate for ``common_name`` (digital
+    signatures allowed) that are not from our CA — a forger using an agency's name."""
     from datetime import UTC, datetime, timedelta
 
-    from asn1crypto import keys as asn1_keys
-    from asn1crypto import x509 as asn1_x509
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
-    from weasyprint import HTML
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, AGENCY_NAME)])  # same name, different key
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
-    cert = (
+    certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -110,8 +105,23 @@ def foreign_signed_pdf() -> bytes:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
         .sign(key, hashes.SHA256())
     )
+    return key, certificate
+
+
+def foreign_signed_pdf() -> bytes:
+    """A PDF correctly signed by a self-made certificate that is not from our CA."""
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+    from weasyprint import HTML
+
+    key, cert = foreign_certificate(AGENCY_NAME)  # same name, different key
     signer = signers.SimpleSigner(
         signing_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
         signing_key=asn1_keys.PrivateKeyInfo.load(
