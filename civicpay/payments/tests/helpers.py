@@ -124,3 +124,37 @@ def settle_due() -> int:
     from civicpay.core.worker import run_pending_tasks
 
     return run_pending_tasks(queue_names=["default"])
+
+
+def storm(requests: list[dict[str, Any]], *, concurrency: int) -> list[Any]:
+    """Send ``requests`` (keyword arguments of ``httpx.Client.request``: method, url, params, content,
+    json, headers) from ``concurrency`` threads at once, each on a new connection, while a worker settles
+    beside them as in production; the responses in order.
+
+    Each thread has its own client: one shared httpx connection pool across threads can race under such
+    a load (encode/httpcore#550; seen here once as "[Errno 9] Bad file descriptor" on PostgreSQL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from civicpay.core.worker import BackgroundWorker
+
+    local = threading.local()
+    clients: list[httpx.Client] = []
+    guard = threading.Lock()
+
+    def send(kwargs: dict[str, Any]) -> httpx.Response:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = httpx.Client(timeout=60, limits=httpx.Limits(max_connections=1, max_keepalive_connections=0))
+            local.client = client
+            with guard:
+                clients.append(client)
+        return client.request(**kwargs)
+
+    try:
+        with BackgroundWorker(queue_names=["default"]), ThreadPoolExecutor(max_workers=concurrency) as pool:
+            return list(pool.map(send, requests))
+    finally:
+        for client in clients:
+            client.close()

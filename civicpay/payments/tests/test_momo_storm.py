@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
-from civicpay.core.worker import BackgroundWorker
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.ledger import ledger_balances
 from civicpay.payments.models import LedgerEntry, LedgerLine, Payment, ProviderCallback
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import make_payment, settle_due
+from civicpay.payments.tests.helpers import make_payment, settle_due, storm
 from civicpay.payments.tests.momo_helpers import signed_ipn
 
 COPIES = 200
@@ -37,14 +34,8 @@ def test_momo_ipn_storm_applies_once(live_server, transactional_db, payable):
     body = signed_ipn(payment)
     url = f"{live_server.url}/thanh-toan/momo/ipn/"
 
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)
-    with httpx.Client(timeout=60, limits=limits) as client, BackgroundWorker(queue_names=["default"]):
-
-        def fire(_: int) -> int:
-            return client.post(url, json=body).status_code
-
-        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-            replies = Counter(pool.map(fire, range(COPIES)))
+    responses = storm([{"method": "POST", "url": url, "json": body}] * COPIES, concurrency=CONCURRENCY)
+    replies = Counter(response.status_code for response in responses)
 
     settle_due()  # the worker settled beside the storm; this catches its last round
     assert replies == {204: COPIES}

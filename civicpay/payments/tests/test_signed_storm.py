@@ -7,16 +7,13 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
-from civicpay.core.worker import BackgroundWorker
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.models import LedgerEntry, LedgerLine, Payment, ProviderCallback, ProviderNonce
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import make_payment, settle_due
+from civicpay.payments.tests.helpers import make_payment, settle_due, storm
 from civicpay.payments.tests.signed_helpers import notification
 
 COPIES = 200
@@ -41,16 +38,10 @@ def test_notification_storm_applies_once(live_server, transactional_db, payable,
     body = json.dumps(notification(payment), ensure_ascii=False).encode()
     url = f"{live_server.url}/thanh-toan/{provider}/ipn/"
 
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)
-    with httpx.Client(timeout=60, limits=limits) as client, BackgroundWorker(queue_names=["default"]):
-
-        def fire(_: int) -> str:
-            response = client.post(url, content=body, headers={"Content-Type": "application/json"})
-            assert response.status_code == 200, response.text
-            return str(response.json()["code"])
-
-        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-            replies = Counter(pool.map(fire, range(COPIES)))
+    request = {"method": "POST", "url": url, "content": body, "headers": {"Content-Type": "application/json"}}
+    responses = storm([request] * COPIES, concurrency=CONCURRENCY)
+    assert all(response.status_code == 200 for response in responses)
+    replies = Counter(str(response.json()["code"]) for response in responses)
 
     settle_due()  # the worker settled beside the storm; this catches its last round
     assert replies == {"00": 1, "98": COPIES - 1}
@@ -72,15 +63,9 @@ def test_storm_of_fresh_copies_applies_once(live_server, transactional_db, payab
     payment = make_payment(provider="viettelpay", method="wallet")
     bodies = [json.dumps(notification(payment)).encode() for _ in range(60)]
     url = f"{live_server.url}/thanh-toan/viettelpay/ipn/"
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)
-    with httpx.Client(timeout=60, limits=limits) as client, BackgroundWorker(queue_names=["default"]):
-
-        def fire(body: bytes) -> str:
-            response = client.post(url, content=body, headers={"Content-Type": "application/json"})
-            return str(response.json()["code"])
-
-        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-            replies = Counter(pool.map(fire, bodies))
+    headers = {"Content-Type": "application/json"}
+    requests = [{"method": "POST", "url": url, "content": body, "headers": headers} for body in bodies]
+    replies = Counter(str(response.json()["code"]) for response in storm(requests, concurrency=CONCURRENCY))
 
     settle_due()  # the worker settled beside the storm; this catches its last round
     assert replies == {"00": 1, "02": 59}

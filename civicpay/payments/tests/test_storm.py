@@ -9,18 +9,16 @@ import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 from django.db import connection
 
-from civicpay.core.worker import BackgroundWorker
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.models import LedgerEntry, LedgerLine, Payment, ProviderCallback
 from civicpay.payments.providers.base import provider_get
 from civicpay.payments.services import payment_record_outcome
 from civicpay.payments.settlement import payment_settle
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import ipn_params, make_payment, settle_due
+from civicpay.payments.tests.helpers import ipn_params, make_payment, settle_due, storm
 
 COPIES = 200
 CONCURRENCY = 20
@@ -41,17 +39,10 @@ def test_ipn_storm_applies_once(live_server, transactional_db, payable):
     params = ipn_params(payment)
     url = f"{live_server.url}/thanh-toan/vnpay/ipn/"
 
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)
     # The worker runs beside the storm, as in production: it settles the payment while copies still arrive.
-    with httpx.Client(timeout=60, limits=limits) as client, BackgroundWorker(queue_names=["default"]):
-
-        def fire(_: int) -> str:
-            response = client.get(url, params=params)
-            assert response.status_code == 200, response.text
-            return response.json()["RspCode"]
-
-        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-            replies = Counter(pool.map(fire, range(COPIES)))
+    responses = storm([{"method": "GET", "url": url, "params": params}] * COPIES, concurrency=CONCURRENCY)
+    assert all(response.status_code == 200 for response in responses)
+    replies = Counter(response.json()["RspCode"] for response in responses)
     settle_due()  # in case the storm ended before the worker's next round
 
     assert replies == {"00": 1, "02": COPIES - 1}

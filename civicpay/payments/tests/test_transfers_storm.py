@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
-from civicpay.core.worker import BackgroundWorker
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.ledger import ledger_balances
 from civicpay.payments.models import IncomingTransfer, LedgerEntry, Payment, TransferReview
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import settle_due
+from civicpay.payments.tests.helpers import settle_due, storm
 from civicpay.payments.tests.vietqr_helpers import NOTIFY_URL, bank_notification, make_vietqr_payment
 
 FRESH_COPIES = 100
@@ -42,16 +39,9 @@ def test_transfer_notification_storm_applies_once(live_server, transactional_db,
     bodies += [bodies[0]] * IDENTICAL_COPIES
     url = f"{live_server.url}{NOTIFY_URL}"
 
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)
-    with httpx.Client(timeout=60, limits=limits) as client, BackgroundWorker(queue_names=["default"]):
-
-        def fire(body: dict[str, str]) -> str:
-            response = client.post(url, json=body)
-            assert response.status_code == 200, response.text
-            return str(response.json()["code"])
-
-        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-            replies = Counter(pool.map(fire, bodies))
+    responses = storm([{"method": "POST", "url": url, "json": body} for body in bodies], concurrency=CONCURRENCY)
+    assert all(response.status_code == 200 for response in responses)
+    replies = Counter(str(response.json()["code"]) for response in responses)
 
     settle_due()  # the worker settled beside the storm; this catches its last round
     assert replies["00"] == 1
