@@ -9,7 +9,7 @@ opens the same file, so writers wait their turn in the kernel and start the mome
 
 Two stages, so that waiting costs no CPU within a process: the threads of one process first queue on a
 ``threading.Lock`` (they sleep in the kernel and the next one starts the moment the lock is released);
-only the thread at the head of that queue tries the ``flock`` — without blocking, every 0.2–2 ms, because
+only the thread at the head of that queue tries the ``flock`` — without blocking, every 0.2–0.5 ms, because
 a blocking ``flock`` could not give up after the timeout. Before the first stage each of the 16 threads of
 a 4 × 4 server polled the ``flock`` on its own, and the polling cost more CPU than the IPN
 (docs/performance.md).
@@ -76,19 +76,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not queue.acquire(timeout=timeout):
             return  # let SQLite's own busy handling decide
         pause = 0.0002
-        while True:
-            try:
-                fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    queue.release()
-                    return  # let SQLite's own busy handling decide
-                time.sleep(pause)
-                pause = min(pause * 2, 0.0005)
-                continue
-            self._write_lock_queue = queue
-            self._write_lock_held = True
-            return
+        try:
+            while True:
+                try:
+                    fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        queue.release()
+                        return  # let SQLite's own busy handling decide
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.0005)
+                    continue
+                self._write_lock_queue = queue
+                self._write_lock_held = True
+                return
+        except BaseException:  # never leave the process's queue taken by a writer that is not writing
+            if not self._write_lock_held:
+                queue.release()
+            raise
 
     def _write_lock_release(self) -> None:
         if self._write_lock_held and self._write_lock_fd is not None:
