@@ -103,7 +103,8 @@ def receipt_issue(*, request: PaymentRequest, payment: Payment) -> Receipt:
     """The receipt of the paid ``request``, issued once: a second call (a duplicate notification, a
     retry) returns the existing receipt. Call inside the transaction that marked the request paid."""
     with transaction.atomic():
-        locked = PaymentRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
+        # of=("self",): the request's row only, not its agency's (every receipt of the agency would queue on it).
+        locked = PaymentRequest.objects.select_for_update(of=("self",)).select_related("agency").get(pk=request.pk)
         existing = Receipt.objects.filter(payment_request=locked, replaced_at__isnull=True).first()
         if existing is not None:
             return existing

@@ -142,7 +142,13 @@ def add_working_days(start: date, days: int) -> date:
 
 
 def _lock(dossier: Dossier) -> Dossier:
-    return Dossier.objects.select_for_update().select_related("agency", "procedure", "applicant").get(pk=dossier.pk)
+    # of=("self",): the dossier's row only. Without it PostgreSQL also locks the joined agency, procedure
+    # and applicant rows, so two officers acting on two dossiers of one agency would wait on each other.
+    return (
+        Dossier.objects.select_for_update(of=("self",))
+        .select_related("agency", "procedure", "applicant")
+        .get(pk=dossier.pk)
+    )
 
 
 def _check_officer(officer: Officer, dossier: Dossier) -> None:

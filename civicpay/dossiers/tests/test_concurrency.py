@@ -55,3 +55,48 @@ def test_simultaneous_submissions_and_receptions_get_distinct_numbers():
     receipts = list(Dossier.objects.values_list("receipt_number", flat=True))
     assert len(set(receipts)) == total
     assert sorted(int(str(r).split("-")[1]) for r in receipts) == list(range(1, total + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_work_on_one_dossier_does_not_hold_up_another_of_the_same_agency():
+    """An officer's action locks its dossier's row only: on PostgreSQL a second officer receiving another
+    dossier of the same agency (and the same applicant) goes ahead instead of waiting for the first."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks between concurrent connections need PostgreSQL (SQLite serialises writers)")
+    from django.db import transaction
+
+    from civicpay.dossiers.services import _lock
+
+    procedure = ProcedureFactory.create()
+    officer = OfficerFactory.create(agency=procedure.agency)
+    applicant = UserFactory.create()
+    first, second = submit_dossier(applicant, procedure), submit_dossier(applicant, procedure)
+    holding, done = threading.Event(), threading.Event()
+
+    def first_officer() -> None:
+        try:
+            with transaction.atomic():
+                _lock(first)  # an action on the first dossier, still in progress
+                holding.set()
+                done.wait(10)
+        finally:
+            connections.close_all()
+
+    def second_officer() -> str | None:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '3s'")  # fail instead of waiting forever
+                return dossier_receive(dossier=second, officer=officer).receipt_number
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        holder = pool.submit(first_officer)
+        assert holding.wait(10)
+        try:
+            receipt_number = pool.submit(second_officer).result(timeout=30)
+        finally:
+            done.set()
+        holder.result(timeout=30)
+    assert receipt_number
