@@ -19,6 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from civicpay.accounts.models import Organisation, User
 from civicpay.accounts.selectors import organisation_memberships_for_user
+from civicpay.billing.models import PaymentRequestStatus
+from civicpay.billing.receipts import receipt_for_request
 from civicpay.billing.selectors import payment_request_current_for_owner
 from civicpay.core.ratelimit import rate_limit
 from civicpay.directory.models import Procedure
@@ -284,11 +286,14 @@ def _render_detail(
 ) -> HttpResponse:
     can_provide_info = dossier_applicant_can_provide_info(dossier)
     can_withdraw = dossier_applicant_can_withdraw(dossier)
+    notice = payment_request_current_for_owner(owner_kind="dossier", owner_id=dossier.pk)
+    paid = notice is not None and notice.status == PaymentRequestStatus.PAID
     context: dict[str, Any] = {
         "dossier": dossier,
         "attachments": dossier.attachments.order_by("uploaded_at", "id"),
         "timeline": dossier_timeline(dossier=dossier),
-        "notice": payment_request_current_for_owner(owner_kind="dossier", owner_id=dossier.pk),
+        "notice": notice,
+        "receipt": receipt_for_request(notice) if notice is not None and paid else None,
         "can_provide_info": can_provide_info,
         "can_withdraw": can_withdraw,
         "info_form": info_form or (ProvideInfoForm() if can_provide_info else None),

@@ -451,6 +451,8 @@ def test_payer_sees_that_the_receipt_was_cancelled_and_why(
     assert "In biên lai đã hủy" in page
     pdf = client.get(reverse("portal:receipt", args=[notice.number]))
     assert pdf["Content-Type"] == "application/pdf"  # the cancelled copy stays printable, marked cancelled
+    dossier_page = client.get(reverse("portal:dossier_detail", args=[world.own.code])).content.decode()
+    assert "In biên lai đã hủy" in dossier_page and "Xem lý do hủy" in dossier_page
 
 
 def test_payer_sees_which_receipt_a_replacement_replaces(client: Client, world: World, notice: PaymentRequest) -> None:
