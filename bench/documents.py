@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -202,31 +201,13 @@ def child(first: int, count: int) -> None:
 def _run_children(workers: int, count: int, base: int) -> tuple[float, list[dict[str, Any]]]:
     """Start ``workers`` processes of ``count // workers`` documents each; return the span from the first
     timed loop's start to the last one's end (a monotonic clock shared by the processes) and each result."""
+    sys.path.insert(0, str(ROOT))
+    from bench.together import run_together
+
     per = count // workers
-    processes = [
-        subprocess.Popen(
-            [sys.executable, __file__, "--child", str(base + (per + 1) * i), str(per)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(workers)
-    ]
-    for process in processes:  # every process warmed up…
-        assert process.stdout is not None
-        if process.stdout.readline().strip() != "ready":
-            raise SystemExit(f"worker failed with exit code {process.wait()}")
-    for process in processes:  # …then all go
-        assert process.stdin is not None
-        process.stdin.write("go\n")
-        process.stdin.close()
-    results = []
-    for process in processes:
-        assert process.stdout is not None
-        out = process.stdout.read()
-        if process.wait() != 0:
-            raise SystemExit(f"worker failed with exit code {process.returncode}")
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    results = run_together(
+        [[sys.executable, __file__, "--child", str(base + (per + 1) * i), str(per)] for i in range(workers)]
+    )
     span = max(r["ended"] for r in results) - min(r["started"] for r in results)
     return span, results
 

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -119,26 +118,11 @@ def main() -> None:
     command = [sys.executable, __file__, "--child", "--engine", args.engine]
     command += ["--threads", str(args.threads), "--seconds", str(args.seconds), "--work-ms", str(args.work_ms)]
     command += ["--between-ms", str(args.between_ms)]
-    processes = [
-        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        for _ in range(args.processes)
-    ]
-    for process in processes:
-        assert process.stdout is not None
-        if process.stdout.readline().strip() != "ready":
-            raise SystemExit(f"a process failed with exit code {process.wait()}")
+    sys.path.insert(0, str(ROOT))
+    from bench.together import run_together
+
     load = os.getloadavg()[0]
-    for process in processes:
-        assert process.stdin is not None
-        process.stdin.write("go\n")
-        process.stdin.close()
-    results = []
-    for process in processes:
-        assert process.stdout is not None
-        out = process.stdout.read()
-        if process.wait() != 0:
-            raise SystemExit(f"a process failed with exit code {process.returncode}")
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    results = run_together([command] * args.processes)
     durations = sorted(d for result in results for d in result["durations"])
     count = len(durations)
     cpu = sum(result["cpu"] for result in results)
