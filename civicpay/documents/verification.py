@@ -18,6 +18,7 @@ document of ours shown under this lookup code.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import logging
@@ -26,10 +27,17 @@ from datetime import datetime
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.verification import Store
+from lxml import etree
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from signxml import SignatureConfiguration, XMLVerifier
+from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml.util import X509CertChainVerifier
 
 from civicpay.documents import ca
 from civicpay.documents.models import IssuedDocument
@@ -120,34 +128,33 @@ def is_xml(document: IssuedDocument) -> bool:
     return document.media_type.split(";")[0].strip() in XML_MEDIA_TYPES
 
 
-def _xml_verifier(roots: list[Any]) -> Any:
-    """signxml's verifier with the platform's roots as the only trust anchors (in memory: signxml itself
-    reads them from a PEM file, by default certifi's bundle of public web CAs)."""
-    from cryptography.x509.verification import Store
-    from signxml import XMLVerifier
-    from signxml.util import X509CertChainVerifier
+class _RootsChainVerifier(X509CertChainVerifier):
+    """signxml's chain check with the given roots as the only trust anchors, in memory (signxml itself reads
+    them from a PEM file, by default certifi's bundle of public web CAs)."""
 
-    class RootsChainVerifier(X509CertChainVerifier):
-        @property
-        def store(self) -> Store:
-            return Store(roots)
+    def __init__(self, roots: list[x509.Certificate], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.roots = roots
 
-    class PlatformXmlVerifier(XMLVerifier):
-        def get_cert_chain_verifier(self, ca_pem_file: Any, ee_policy: Any, ca_policy: Any) -> Any:
-            return RootsChainVerifier(
-                verification_time=self._get_cert_verification_time(), ee_policy=ee_policy, ca_policy=ca_policy
-            )
+    @property
+    def store(self) -> Store:
+        return Store(self.roots)
 
-    return PlatformXmlVerifier()
+
+class _PlatformXmlVerifier(XMLVerifier):
+    def __init__(self, roots: list[x509.Certificate]) -> None:
+        super().__init__()
+        self.roots = roots
+
+    def get_cert_chain_verifier(self, ca_pem_file: Any, ee_policy: Any, ca_policy: Any) -> Any:
+        return _RootsChainVerifier(
+            self.roots, verification_time=self._get_cert_verification_time(), ee_policy=ee_policy, ca_policy=ca_policy
+        )
 
 
 def check_xml_signature(data: bytes, *, moment: datetime | None = None) -> SignatureCheck:
     """Validate the enveloped XMLDSig signature of ``data`` against the platform's roots, at ``moment``
     (default now; for a document we issued, its issue time)."""
-    from lxml import etree
-    from signxml import SignatureConfiguration
-    from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
-
     try:
         root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except (etree.XMLSyntaxError, ValueError):
@@ -156,7 +163,9 @@ def check_xml_signature(data: bytes, *, moment: datetime | None = None) -> Signa
         return SignatureCheck(Outcome.UNSIGNED)
     roots = [ca.load_certificate(certificate) for certificate in ca.root_certificates()]
     try:
-        result = _xml_verifier(roots).verify(data, expect_config=SignatureConfiguration(verification_time=moment))
+        result = _PlatformXmlVerifier(roots).verify(
+            data, expect_config=SignatureConfiguration(verification_time=moment)
+        )
     except InvalidDigest:
         return SignatureCheck(Outcome.MODIFIED)
     except InvalidCertificate:
@@ -171,11 +180,6 @@ def check_xml_signature(data: bytes, *, moment: datetime | None = None) -> Signa
 def _xml_signer(root: Any, key_pem: bytes) -> str:
     """The common name of the certificate in ``KeyInfo`` whose key made the signature (signxml gives the
     key as PEM)."""
-    import base64
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
     wanted = serialization.load_pem_public_key(key_pem).public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -287,13 +287,13 @@ def _render_detail(
     can_provide_info = dossier_applicant_can_provide_info(dossier)
     can_withdraw = dossier_applicant_can_withdraw(dossier)
     notice = payment_request_current_for_owner(owner_kind="dossier", owner_id=dossier.pk)
-    paid = notice is not None and notice.status == PaymentRequestStatus.PAID
+    paid = notice if notice is not None and notice.status == PaymentRequestStatus.PAID else None
     context: dict[str, Any] = {
         "dossier": dossier,
         "attachments": dossier.attachments.order_by("uploaded_at", "id"),
         "timeline": dossier_timeline(dossier=dossier),
         "notice": notice,
-        "receipt": receipt_for_request(notice) if notice is not None and paid else None,
+        "receipt": receipt_for_request(paid) if paid is not None else None,
         "can_provide_info": can_provide_info,
         "can_withdraw": can_withdraw,
         "info_form": info_form or (ProvideInfoForm() if can_provide_info else None),
