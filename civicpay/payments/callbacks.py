@@ -21,11 +21,12 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from civicpay.core import clock
+from civicpay.core.db.statements import Insert, Select, Update
 from civicpay.payments.models import CallbackKind, CallbackOutcome, Payment, ProviderCallback
 from civicpay.payments.providers.base import Ack, InvalidSignature, MalformedMessage, PaymentProvider
 from civicpay.payments.services import ApplyResult, payment_record_outcome
@@ -48,31 +49,49 @@ def dedupe_key(*, provider: str, kind: str, raw: Mapping[str, object]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+_CALLBACK_FIELDS = (
+    "provider",
+    "kind",
+    "raw",
+    "remote_addr",
+    "received_at",
+    "last_received_at",
+    "dedupe_key",
+    "times_received",
+    "outcome",
+    "reply_code",
+    "note",
+)
+_CALLBACK_INSERT = Insert(ProviderCallback, _CALLBACK_FIELDS, skip_on_conflict="dedupe_key")
+
+
 def callback_store(
     *, provider: str, kind: str, raw: Mapping[str, object], remote_addr: str | None
 ) -> tuple[ProviderCallback, bool]:
-    """Store a raw callback (in its own transaction, or a savepoint of the caller's); ``(row, True)`` the
-    first time, ``(row, False)`` for an identical copy (whose arrival is counted on the first row)."""
+    """Store a raw callback (in its own transaction, or in the caller's); ``(row, True)`` the first time,
+    ``(row, False)`` for an identical copy (whose arrival is counted on the first row). The unique
+    dedupe key decides, also between concurrent copies (``ON CONFLICT DO NOTHING``)."""
     key = dedupe_key(provider=provider, kind=kind, raw=raw)
     now = clock.now()
-    try:
-        with transaction.atomic():
-            callback = ProviderCallback.objects.create(
-                provider=provider,
-                kind=kind,
-                raw=dict(raw),
-                remote_addr=remote_addr or None,
-                received_at=now,
-                last_received_at=now,
-                dedupe_key=key,
-            )
-        return callback, True
-    except IntegrityError:
-        with transaction.atomic():
-            ProviderCallback.objects.filter(dedupe_key=key).update(
-                times_received=F("times_received") + 1, last_received_at=now
-            )
-        return ProviderCallback.objects.get(dedupe_key=key), False
+    callback = ProviderCallback(
+        provider=provider,
+        kind=kind,
+        raw=dict(raw),
+        remote_addr=remote_addr or None,
+        received_at=now,
+        last_received_at=now,
+        dedupe_key=key,
+    )
+    with transaction.atomic(savepoint=False):
+        callback.pk = _CALLBACK_INSERT.one(*(getattr(callback, name) for name in _CALLBACK_FIELDS))
+        if callback.pk is not None:
+            callback._state.adding = False
+            callback._state.db = transaction.get_connection().alias
+            return callback, True
+        ProviderCallback.objects.filter(dedupe_key=key).update(
+            times_received=F("times_received") + 1, last_received_at=now
+        )
+    return ProviderCallback.objects.get(dedupe_key=key), False
 
 
 def callback_finish(
@@ -92,18 +111,32 @@ def callback_finish(
     if final in (CallbackOutcome.APPLIED, CallbackOutcome.FLAGGED):
         # The copy that changed the payment wins over a concurrent copy that found it done.
         replaceable.append(CallbackOutcome.DUPLICATE)
-    ProviderCallback.objects.filter(pk=callback.pk, outcome__in=replaceable).update(
-        outcome=final,
-        reply_code=reply_code,
-        payment=payment,
-        signature_valid=signature_valid,
-        note=(note or (result.value if result else ""))[:500],
-        processed_at=clock.now(),
+    _CALLBACK_FINISH(
+        [
+            final,
+            reply_code,
+            payment.pk if payment is not None else None,
+            signature_valid,
+            (note or (result.value if result else ""))[:500],
+            clock.now(),
+        ],
+        callback.pk,
+        replaceable,
     )
+
+
+_CALLBACK_FINISH = Update(
+    ProviderCallback,
+    ["outcome", "reply_code", "payment", "signature_valid", "note", "processed_at"],
+    where=("pk", "outcome"),
+)
 
 
 def _remote_addr(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+_PAYMENT_LOCKED = Select(Payment, where=("provider", "reference"), limit=1, for_update=True)
 
 
 def _apply_notification(
@@ -120,7 +153,7 @@ def _apply_notification(
     except MalformedMessage as exc:
         return finish(Ack.ERROR, outcome=CallbackOutcome.REJECTED, signature_valid=True, note=str(exc))
     # Locked now (we are inside the IPN's transaction): read once, current until the outcome is recorded.
-    payment = Payment.objects.select_for_update().filter(provider=provider.code, reference=outcome.reference).first()
+    payment = _PAYMENT_LOCKED.get(provider.code, outcome.reference)
     if payment is None:
         return finish(Ack.NOT_FOUND, outcome=CallbackOutcome.REJECTED, signature_valid=True, note="order not found")
     if outcome.amount != payment.amount:

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from civicpay.core import clock
+from civicpay.core.db.statements import Insert, Select
 from civicpay.payments.errors import LedgerImbalance
 from civicpay.payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerLine, Payment
 
@@ -106,23 +107,26 @@ def ledger_post(
     _check(postings)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_post must run inside the transaction of the change it records")
-    try:
-        with transaction.atomic():  # a savepoint: the unique key decides whether this entry is new
-            entry = LedgerEntry.objects.create(
-                key=key, kind=kind, description=description[:500], posted_at=clock.now(), payment=payment
-            )
-    except IntegrityError:
+    entry = LedgerEntry(key=key, kind=kind, description=description[:500], posted_at=clock.now(), payment=payment)
+    entry.pk = _ENTRY_INSERT.one(*(getattr(entry, name) for name in _ENTRY_FIELDS))
+    if entry.pk is None:  # the unique key: this entry was posted before
         return LedgerEntry.objects.get(key=key)
+    entry._state.adding = False
+    entry._state.db = transaction.get_connection().alias
     accounts = _accounts([p.account_code for p in postings])
-    LedgerLine.objects.bulk_create(
-        LedgerLine(entry=entry, account_id=accounts[p.account_code], debit=p.debit, credit=p.credit) for p in postings
-    )
+    _LINE_INSERT.many([(entry.pk, accounts[p.account_code], p.debit, p.credit) for p in postings])
     return entry
+
+
+_ENTRY_FIELDS = ("key", "kind", "description", "posted_at", "payment_id")
+_ENTRY_INSERT = Insert(LedgerEntry, _ENTRY_FIELDS, skip_on_conflict="key")
+_LINE_INSERT = Insert(LedgerLine, ["entry", "account", "debit", "credit"])
+_ACCOUNT_IDS = Select(LedgerAccount, where=("code",), fields=("code", "id"))
 
 
 def _accounts(codes: Sequence[str]) -> dict[str, int]:
     """``code → id`` for ``codes`` in one query, creating the accounts never used before."""
-    found = dict(LedgerAccount.objects.filter(code__in=set(codes)).values_list("code", "id"))
+    found = dict(_ACCOUNT_IDS.rows(tuple(sorted(set(codes)))))
     for code in codes:
         if code not in found:
             found[code] = ledger_account_get(code).pk

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from civicpay.core import clock
 from civicpay.core.audit import audit_record
+from civicpay.core.db.statements import Select, Update
 from civicpay.core.money import format_vnd
 from civicpay.payments.errors import PaymentError, ProviderNotAvailable
 from civicpay.payments.ledger import (
@@ -415,6 +416,34 @@ def _flag_late_success(payment: Payment, outcome: Outcome, *, source: str) -> Ap
     return ApplyResult.LATE_SUCCESS
 
 
+_SAVE_SUCCESS = Update(
+    Payment,
+    [
+        "status",
+        "completed_at",
+        "provider_transaction_no",
+        "provider_response_code",
+        "bank_code",
+        "card_type",
+        "card_masked",
+        "paid_at",
+    ],
+)
+_ITEM_IDS = Select(PaymentItem, where=("payment",), fields=("id",), order_by=("position", "id"))
+_ALLOCATIONS = Select(PaymentAllocation, where=("item",), fields=("item", "account_code", "amount"), order_by=("id",))
+
+
+def payment_allocations(payment: Payment) -> list[tuple[str, int]]:
+    """``(account code, amount)`` of ``payment``'s allocations, fixed when it was created, in the order
+    of its items (as ``PaymentAllocation``'s ordering)."""
+    items = [item_id for (item_id,) in _ITEM_IDS.rows(payment.pk)]
+    if not items:
+        return []
+    position = {item_id: index for index, item_id in enumerate(items)}
+    rows = sorted(_ALLOCATIONS.rows(tuple(items)), key=lambda row: position[row[0]])  # stable: ids stay in order
+    return [(code, amount) for _item, code, amount in rows]
+
+
 def _settle(payment: Payment, outcome: Outcome, *, source: str) -> None:
     """``→ success``: what proves the money arrived, in the caller's transaction — the payment's new
     state, the ledger entry (provider clearing ↔ revenue per fee kind, from the allocations fixed when
@@ -427,15 +456,15 @@ def _settle(payment: Payment, outcome: Outcome, *, source: str) -> None:
     check_transition(payment.payment_status, PaymentStatus.SUCCESS)
     payment.status = PaymentStatus.SUCCESS
     payment.completed_at = clock.now()
-    payment.save(update_fields=["status", "completed_at", *_record_provider_fields(payment, outcome)])
-    allocations = PaymentAllocation.objects.filter(item__payment=payment).values_list("account_code", "amount")
+    _record_provider_fields(payment, outcome)
+    _SAVE_SUCCESS.save(payment)
     ledger_post(
         key=f"{payment.reference}:success",
         kind="payment_success",
         description=f"Payment {payment.reference} via {payment.provider} {outcome.transaction_no}",
         postings=[
             Posting(clearing_account(payment.provider), debit=payment.amount),
-            *(Posting(code, credit=amount) for code, amount in allocations),
+            *(Posting(code, credit=amount) for code, amount in payment_allocations(payment)),
         ],
         payment=payment,
     )

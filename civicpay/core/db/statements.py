@@ -1,0 +1,259 @@
+"""Statements compiled once from a model's metadata, for the few paths where the ORM's per-call work dominates.
+
+A queryset builds and compiles its SQL on every call: for the short statements of a payment confirmation
+that is 0.1–0.3 ms of Python each, ten times what the database spends on them (docs/performance.md).
+These helpers build the SQL once per model, field list and database connection, and run it with fresh
+values:
+
+- values go through each field's own ``get_db_prep_save``, so a row holds exactly what ``Model.save()``
+  would have written (JSON, aware datetimes as UTC, foreign keys by id);
+- rows read back go through the same converters the ORM applies (``from_db_value``, the backend's own),
+  and become model instances with ``Model.from_db``.
+
+They are not a second ORM: they know nothing of the rules, only a table and its columns, and they skip
+``save()`` overrides and model signals. So they refuse a model that overrides ``save`` (unless it is named in
+``allow_save_override`` because its override only guards what an insert never does) and a model with
+``pre_save``/``post_save`` receivers when the statement runs. Used by the payment confirmation path
+(``payments.callbacks``, ``payments.services``, ``payments.ledger``) and the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import DatabaseError, connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.signals import post_save, pre_save
+
+type Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+
+
+class _Statement:
+    def __init__(self, model: type[models.Model], *, allow_save_override: bool = False) -> None:
+        if not allow_save_override and model.save is not models.Model.save:
+            raise TypeError(f"{model.__name__} overrides save(): write it through the ORM")
+        self.model = model
+        self.meta = model._meta
+        self._compiled: dict[tuple[object, ...], Any] = {}
+
+    def _connection(self, *, write: bool, saves: bool = False) -> BaseDatabaseWrapper:
+        alias = router.db_for_write(self.model) if write else router.db_for_read(self.model)
+        connection = connections[alias or "default"]
+        if saves and (pre_save.has_listeners(self.model) or post_save.has_listeners(self.model)):
+            raise TypeError(f"{self.model.__name__} has save signal receivers: write it through the ORM")
+        return connection
+
+    def _field(self, name: str) -> models.Field[Any, Any]:
+        return self.meta.pk if name == "pk" else self.meta.get_field(name)  # type: ignore[return-value]
+
+    def _table(self, connection: BaseDatabaseWrapper) -> str:
+        return connection.ops.quote_name(self.meta.db_table)
+
+    def _column(self, connection: BaseDatabaseWrapper, name: str) -> str:
+        return connection.ops.quote_name(_column_name(self._field(name)))
+
+    def _where(self, connection: BaseDatabaseWrapper, names: Sequence[str], values: Sequence[Any]) -> str:
+        """``a = %s AND b IN (%s, %s)``: a list or tuple value is matched with ``IN``."""
+        parts = []
+        for name, value in zip(names, values, strict=True):
+            column = self._column(connection, name)
+            if isinstance(value, list | tuple):
+                parts.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
+            else:
+                parts.append(f"{column} = %s")
+        return " AND ".join(parts)
+
+    def _where_params(self, connection: BaseDatabaseWrapper, names: Sequence[str], values: Sequence[Any]) -> list[Any]:
+        params: list[Any] = []
+        for name, value in zip(names, values, strict=True):
+            field = self._field(name)
+            if isinstance(value, list | tuple):
+                params.extend(field.get_db_prep_value(item, connection) for item in value)
+            else:
+                params.append(field.get_db_prep_value(value, connection))
+        return params
+
+
+def _column_name(field: models.Field[Any, Any]) -> str:
+    if field.column is None:
+        raise TypeError(f"{field} has no column of its own")
+    return field.column
+
+
+def _shape(values: Iterable[Any]) -> tuple[int, ...]:
+    return tuple(len(v) if isinstance(v, list | tuple) else -1 for v in values)
+
+
+class Insert(_Statement):
+    """``INSERT INTO <table> (<fields>) VALUES (…) RETURNING <pk>``.
+
+    ``skip_on_conflict=<unique field>``: a row whose value is taken inserts nothing and returns ``None``
+    (``ON CONFLICT (…) DO NOTHING``, SQLite ≥ 3.35 and PostgreSQL) — the unique constraint decides, as it
+    does for a concurrent insert of the same value, without a savepoint.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        fields: Sequence[str],
+        *,
+        skip_on_conflict: str | None = None,
+        allow_save_override: bool = False,
+    ) -> None:
+        super().__init__(model, allow_save_override=allow_save_override)
+        self.fields = [self._field(name) for name in fields]
+        self.conflict = skip_on_conflict
+
+    def _sql(self, connection: BaseDatabaseWrapper, rows: int, *, returning: bool) -> str:
+        key = (connection.alias, rows, returning)
+        sql = self._compiled.get(key)
+        if sql is None:
+            if returning and not connection.features.can_return_columns_from_insert:
+                raise DatabaseError(f"{connection.vendor} cannot return the new row's id from an insert")
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(_column_name(field)) for field in self.fields)
+            row = f"({', '.join(['%s'] * len(self.fields))})"
+            # Identifiers come from the model's metadata, quoted; every value is a parameter.
+            sql = f"INSERT INTO {self._table(connection)} ({columns}) VALUES {', '.join([row] * rows)}"  # noqa: S608
+            if self.conflict:
+                sql += f" ON CONFLICT ({self._column(connection, self.conflict)}) DO NOTHING"
+            if returning:
+                sql += f" RETURNING {self._column(connection, 'pk')}"
+            self._compiled[key] = sql
+        return sql
+
+    def _params(self, connection: BaseDatabaseWrapper, values: Sequence[Any]) -> list[Any]:
+        return [field.get_db_prep_save(value, connection) for field, value in zip(self.fields, values, strict=True)]
+
+    def one(self, *values: Any) -> Any:
+        """Insert one row; its primary key, or ``None`` when ``skip_on_conflict`` skipped it."""
+        connection = self._connection(write=True, saves=True)
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql(connection, 1, returning=True), self._params(connection, values))
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    def many(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` in one statement."""
+        if not rows:
+            return
+        connection = self._connection(write=True, saves=True)
+        params = [param for values in rows for param in self._params(connection, values)]
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql(connection, len(rows), returning=False), params)
+
+
+class Update(_Statement):
+    """``UPDATE <table> SET <fields> WHERE <where>``; returns the number of rows changed."""
+
+    def __init__(self, model: type[models.Model], fields: Sequence[str], *, where: Sequence[str] = ("pk",)) -> None:
+        super().__init__(model, allow_save_override=True)  # an update never runs save()
+        self.fields = [self._field(name) for name in fields]
+        self.where = tuple(where)
+
+    def __call__(self, values: Sequence[Any], *where: Any) -> int:
+        connection = self._connection(write=True, saves=True)
+        key = (connection.alias, _shape(where))
+        sql = self._compiled.get(key)
+        if sql is None:
+            sets = ", ".join(f"{connection.ops.quote_name(_column_name(field))} = %s" for field in self.fields)
+            where_sql = self._where(connection, self.where, where)
+            sql = f"UPDATE {self._table(connection)} SET {sets} WHERE {where_sql}"  # noqa: S608 (as Insert)
+            self._compiled[key] = sql
+        params = [field.get_db_prep_save(value, connection) for field, value in zip(self.fields, values, strict=True)]
+        params += self._where_params(connection, self.where, where)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.rowcount)
+
+    def save(self, instance: models.Model) -> None:
+        """Write ``instance``'s values of this statement's fields to its row, like
+        ``instance.save(update_fields=…)`` (and, like it, raise when the row is gone)."""
+        if self.where != ("pk",):
+            raise TypeError("save() needs a statement matched by primary key")
+        values = [getattr(instance, field.attname) for field in self.fields]
+        if self(values, instance.pk) != 1:
+            raise DatabaseError(f"{self.meta.label} {instance.pk} was not updated: the row is gone")
+
+
+class Select(_Statement):
+    """``SELECT <columns> FROM <table> WHERE <where> [ORDER BY …] [LIMIT …] [FOR UPDATE]``.
+
+    ``fields=None`` reads every concrete field and ``get`` returns a model instance; otherwise ``rows``
+    returns tuples of the named fields. Values are converted as the ORM converts them.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        *,
+        where: Sequence[str],
+        fields: Sequence[str] | None = None,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+        for_update: bool = False,
+    ) -> None:
+        super().__init__(model, allow_save_override=True)  # reads never save
+        self.instances = fields is None
+        self.fields = list(self.meta.concrete_fields) if fields is None else [self._field(name) for name in fields]
+        self.where = tuple(where)
+        self.order_by = tuple(order_by)
+        self.limit = limit
+        self.for_update = for_update
+
+    def _compile(
+        self, connection: BaseDatabaseWrapper, where: Sequence[Any]
+    ) -> tuple[str, list[tuple[int, Any, list[Converter]]]]:
+        key = (connection.alias, _shape(where))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(_column_name(field)) for field in self.fields)
+            where_sql = self._where(connection, self.where, where)
+            sql = f"SELECT {columns} FROM {self._table(connection)} WHERE {where_sql}"  # noqa: S608 (as Insert)
+            if self.order_by:
+                order = ", ".join(
+                    f"{self._column(connection, name.lstrip('-'))}{' DESC' if name.startswith('-') else ''}"
+                    for name in self.order_by
+                )
+                sql += f" ORDER BY {order}"
+            if self.limit is not None:
+                sql += f" LIMIT {int(self.limit)}"
+            if self.for_update and connection.features.has_select_for_update:
+                sql += " FOR UPDATE"
+            converters = []  # (position, column, the ORM's converters for it) where there are any
+            for index, field in enumerate(self.fields):
+                column = field.get_col(self.meta.db_table)
+                chain = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+                if chain:
+                    converters.append((index, column, chain))
+            compiled = self._compiled[key] = (sql, converters)
+        return compiled
+
+    def rows(self, *where: Any) -> list[tuple[Any, ...]]:
+        connection = self._connection(write=self.for_update)
+        sql, converters = self._compile(connection, where)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, self._where_params(connection, self.where, where))
+            fetched = cursor.fetchall()
+        if not converters:
+            return [tuple(row) for row in fetched]
+        result = []
+        for row in fetched:
+            values = list(row)
+            for index, column, chain in converters:
+                for convert in chain:
+                    values[index] = convert(values[index], column, connection)
+            result.append(tuple(values))
+        return result
+
+    def get(self, *where: Any) -> Any:
+        """The first matching row as a model instance (``fields=None``), or ``None``."""
+        if not self.instances:
+            raise TypeError("get() needs a statement that reads every field")
+        rows = self.rows(*where)
+        if not rows:
+            return None
+        alias = (router.db_for_write if self.for_update else router.db_for_read)(self.model) or "default"
+        return self.model.from_db(alias, [field.attname for field in self.fields], rows[0])
