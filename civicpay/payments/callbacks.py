@@ -6,10 +6,12 @@
 2. **Apply**: verify, find the payment, check the amount, then ``payment_record_outcome`` under
    ``select_for_update``. Copies and reorderings change nothing twice.
 
-An IPN is one write transaction: the stored row, then the apply in a savepoint, then the row's outcome.
-If applying fails, the savepoint is rolled back and the stored row commits with outcome ``error``; if
-the process dies first, nothing was acknowledged and the provider sends the IPN again. (One transaction
-instead of three: on SQLite each write transaction queues for the database's single write lock.)
+An IPN is one write transaction: the stored row, the apply, then the row's outcome. If applying fails,
+that transaction rolls back and a second one stores the row with outcome ``error`` (a failure is rare;
+a savepoint around every apply cost two more statements on every IPN); if the process dies first,
+nothing was acknowledged and the provider sends the IPN again. (One transaction instead of three: on
+SQLite each write transaction queues for the database's single write lock.) Reading and verifying the
+message is pure computation, done before the transaction so that it does not hold that lock.
 3. **Reply** in the provider's format (``acknowledge``), in VNPay's check order:
    signature (97) → order (01) → amount (04) → already confirmed (02) → 00; anything unexpected 99.
 """
@@ -28,7 +30,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from civicpay.core import clock
 from civicpay.core.db.statements import Insert, Select, Update
 from civicpay.payments.models import CallbackKind, CallbackOutcome, Payment, ProviderCallback
-from civicpay.payments.providers.base import Ack, InvalidSignature, MalformedMessage, PaymentProvider
+from civicpay.payments.providers.base import Ack, InvalidSignature, MalformedMessage, Outcome, PaymentProvider
 from civicpay.payments.services import ApplyResult, payment_record_outcome
 
 logger = logging.getLogger(__name__)
@@ -139,21 +141,39 @@ def _remote_addr(request: HttpRequest) -> str | None:
 _PAYMENT_LOCKED = Select(Payment, where=("provider", "reference"), limit=1, for_update=True)
 
 
+def payment_lock_for_callback(*, provider: str, reference: str) -> Payment | None:
+    """``provider``'s payment ``reference``, locked (``SELECT … FOR UPDATE``) in the caller's transaction:
+    read once, it stays current until the callback's outcome is recorded."""
+    return _PAYMENT_LOCKED.get(provider, reference)
+
+
+def _read_notification(
+    provider: PaymentProvider, request: HttpRequest
+) -> Outcome | InvalidSignature | MalformedMessage:
+    """The verified notification, or why it could not be read (before any transaction: no lock held)."""
+    try:
+        return provider.parse_notification(request)
+    except (InvalidSignature, MalformedMessage) as exc:
+        return exc
+
+
 def _apply_notification(
-    provider: PaymentProvider, request: HttpRequest, callback: ProviderCallback, *, is_new: bool
+    provider: PaymentProvider,
+    read: Outcome | InvalidSignature | MalformedMessage,
+    callback: ProviderCallback,
+    *,
+    is_new: bool,
 ) -> Ack:
     def finish(ack: Ack, **kwargs: object) -> Ack:
         callback_finish(callback, reply_code=provider.reply_code(ack), **kwargs)  # type: ignore[arg-type]
         return ack
 
-    try:
-        outcome = provider.parse_notification(request)
-    except InvalidSignature:
+    if isinstance(read, InvalidSignature):
         return finish(Ack.INVALID_SIGNATURE, outcome=CallbackOutcome.REJECTED, signature_valid=False)
-    except MalformedMessage as exc:
-        return finish(Ack.ERROR, outcome=CallbackOutcome.REJECTED, signature_valid=True, note=str(exc))
-    # Locked now (we are inside the IPN's transaction): read once, current until the outcome is recorded.
-    payment = _PAYMENT_LOCKED.get(provider.code, outcome.reference)
+    if isinstance(read, MalformedMessage):
+        return finish(Ack.ERROR, outcome=CallbackOutcome.REJECTED, signature_valid=True, note=str(read))
+    outcome = read
+    payment = payment_lock_for_callback(provider=provider.code, reference=outcome.reference)
     if payment is None:
         return finish(Ack.NOT_FOUND, outcome=CallbackOutcome.REJECTED, signature_valid=True, note="order not found")
     if outcome.amount != payment.amount:
@@ -190,29 +210,27 @@ def store_and_apply[T](
     failed_reply_code: str,
 ) -> T:
     """Store a server-to-server notification and apply it in one write transaction (module docstring):
-    ``apply(callback, is_new)`` runs in a savepoint after the row is stored. Returns what ``apply``
-    returned, or ``failed`` when storing or applying raised — then the stored row (if any) commits with
-    outcome ``error``, and nothing else."""
+    ``apply(callback, is_new)`` runs after the row is stored. Returns what ``apply`` returned, or
+    ``failed`` when storing or applying raised — then that transaction is rolled back and the row alone
+    is stored again, with outcome ``error``."""
     try:
         with transaction.atomic():
             callback, is_new = callback_store(
                 provider=provider, kind=CallbackKind.IPN, raw=raw, remote_addr=remote_addr
             )
-            try:
-                with transaction.atomic():  # a savepoint: a failed apply leaves the stored row behind
-                    return apply(callback, is_new)
-            except Exception as exc:
-                logger.exception("Could not apply %s notification %s", provider, callback.pk)
-                callback_finish(
-                    callback,
-                    outcome=CallbackOutcome.ERROR,
-                    reply_code=failed_reply_code,
-                    note=f"{type(exc).__name__}: {exc}",
-                )
-                return failed
+            return apply(callback, is_new)
+    except Exception as exc:
+        logger.exception("Could not store or apply a %s notification", provider)
+        problem = f"{type(exc).__name__}: {exc}"
+    try:
+        with transaction.atomic():
+            callback, _is_new = callback_store(
+                provider=provider, kind=CallbackKind.IPN, raw=raw, remote_addr=remote_addr
+            )
+            callback_finish(callback, outcome=CallbackOutcome.ERROR, reply_code=failed_reply_code, note=problem)
     except Exception:
         logger.exception("Could not store a %s notification", provider)
-        return failed
+    return failed
 
 
 def notification_receive(*, provider: PaymentProvider, request: HttpRequest) -> HttpResponse:
@@ -221,11 +239,12 @@ def notification_receive(*, provider: PaymentProvider, request: HttpRequest) -> 
     Never answers "OK" for an outcome that was not stored: a failure anywhere replies ``ERROR``
     (VNPay ``99``) and the provider's retry, or the sweeper, will bring the outcome again.
     """
+    read = _read_notification(provider, request)
     ack = store_and_apply(
         provider=provider.code,
         raw=provider.notification_params(request),
         remote_addr=_remote_addr(request),
-        apply=lambda callback, is_new: _apply_notification(provider, request, callback, is_new=is_new),
+        apply=lambda callback, is_new: _apply_notification(provider, read, callback, is_new=is_new),
         failed=Ack.ERROR,
         failed_reply_code=provider.reply_code(Ack.ERROR),
     )

@@ -2,9 +2,9 @@
 
 The order of checks, each answered in the protocol's reply codes (docs/protocols/signed-gateway.md):
 
-1. store the raw message before looking at it (``callbacks.store_and_apply``: stored, applied in a
-   savepoint and finished in one write transaction — a failed apply rolls back, nonce included, and the
-   stored row commits with outcome ``error``);
+1. store the raw message before looking at it (``callbacks.store_and_apply``: stored, applied and
+   finished in one write transaction — a failed apply rolls it back, nonce included, and the row alone
+   is stored again with outcome ``error``);
 2. signature and merchant → ``97``;
 3. timestamp within ±300 s → else ``98``;
 4. an identical copy of a message already received → ``98`` (the first copy's row tells what
@@ -25,8 +25,8 @@ from collections.abc import Mapping
 
 from django.http import HttpRequest, HttpResponse
 
-from civicpay.payments.callbacks import callback_finish, store_and_apply
-from civicpay.payments.models import CallbackOutcome, Payment, ProviderCallback
+from civicpay.payments.callbacks import callback_finish, payment_lock_for_callback, store_and_apply
+from civicpay.payments.models import CallbackOutcome, ProviderCallback
 from civicpay.payments.providers import signed_protocol as sp
 from civicpay.payments.providers.base import InvalidSignature, MalformedMessage
 from civicpay.payments.providers.signed_gateway import (
@@ -75,8 +75,7 @@ def _apply(provider: SignedGatewayProvider, raw: Mapping[str, str], callback: Pr
         outcome = provider.outcome_from(raw)
     except MalformedMessage as exc:
         return finish(REPLY_ERROR, outcome=CallbackOutcome.REJECTED, signature_valid=True, note=str(exc))
-    # Locked now (inside the notification's transaction): read once, current until the outcome is recorded.
-    payment = Payment.objects.select_for_update().filter(provider=provider.code, reference=outcome.reference).first()
+    payment = payment_lock_for_callback(provider=provider.code, reference=outcome.reference)
     if payment is None:
         return finish(REPLY_NOT_FOUND, outcome=CallbackOutcome.REJECTED, signature_valid=True, note="order not found")
     if outcome.amount != payment.amount:

@@ -63,6 +63,29 @@ def test_rejected_ipns_change_nothing(client, payable, tamper, reply):
     assert callback.outcome == CallbackOutcome.REJECTED and callback.reply_code == reply
 
 
+def test_an_ipn_that_fails_half_way_is_kept_with_an_error_and_applies_when_sent_again(client, payable, monkeypatch):
+    payment = make_payment()
+    params = ipn_params(payment)
+
+    def disk_full(**kwargs: object) -> None:
+        raise OSError("disk full")
+
+    # The audit row is written after the payment's new state and its ledger entry: both must roll back.
+    with monkeypatch.context() as patch:
+        patch.setattr("civicpay.payments.services.audit_record", disk_full)
+        assert send_ipn(client, params)["RspCode"] == "99"
+    assert status_of(payment) == PaymentStatus.STARTED
+    assert not LedgerEntry.objects.exists()
+    callback = ProviderCallback.objects.get()  # the message itself is kept, with what went wrong
+    assert callback.outcome == CallbackOutcome.ERROR and callback.reply_code == "99"
+    assert callback.note == "OSError: disk full" and callback.times_received == 1
+
+    assert send_ipn(client, params)["RspCode"] == "00"  # VNPay's retry: the same message
+    assert status_of(payment) == PaymentStatus.SUCCESS and LedgerEntry.objects.count() == 1
+    callback.refresh_from_db()
+    assert callback.outcome == CallbackOutcome.APPLIED and callback.times_received == 2
+
+
 def test_already_confirmed_and_duplicates(client, payable):
     payment = make_payment()
     params = ipn_params(payment)
