@@ -581,15 +581,15 @@ def settle_backlog(run: RunResult, *, profile: bool = False) -> None:
     import cProfile
     import pstats
 
-    from civicpay.core.worker import run_pending_tasks
     from civicpay.payments.models import Payment
+    from civicpay.payments.settlement import payments_settle_pending
 
     run.settled_in_run = Payment.objects.filter(status="success", settled_at__isnull=False).count()
     profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    while run_pending_tasks(queue_names=["default"], max_tasks=500):
+    while payments_settle_pending(limit=500):  # what the worker's payments.settle job does on each loop
         pass
     if profiler:
         profiler.disable()

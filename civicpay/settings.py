@@ -299,7 +299,7 @@ PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=15)
 PAYMENT_SWEEP_AFTER_MINUTES = env.int("PAYMENT_SWEEP_AFTER_MINUTES", default=5)
 # Started payments expire this long after vnp_ExpireDate (a later success is flagged, never lost).
 PAYMENT_EXPIRY_GRACE_MINUTES = env.int("PAYMENT_EXPIRY_GRACE_MINUTES", default=30)
-# A success still waiting for its settlement task after this long is enqueued again (decision 0011).
+# A payment whose settlement failed is tried again after this long (decisions 0011, 0013).
 PAYMENT_SETTLE_GRACE_SECONDS = env.int("PAYMENT_SETTLE_GRACE_SECONDS", default=60)
 # VNPay 2.1.0 merchant. Defaults: the built-in sandbox's demo merchant (issue-4 contract). Empty URLs
 # mean the sandbox at BASE_URL (/sandbox/vnpay/...), resolved per call so a moved BASE_URL follows.

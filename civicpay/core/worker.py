@@ -2,7 +2,8 @@
 
 Three ways to run it, one loop underneath:
 - ``manage.py civicpay_worker`` — the long-running process started beside the web server;
-- ``run_pending_tasks()`` — run whatever is due, now, in this process (tests, scripts);
+- ``run_pending_tasks()`` — run the tasks that are due, now, in this process (tests, scripts);
+- ``run_until_idle()`` — the same plus the draining periodic jobs (settlement), until nothing is left;
 - ``BackgroundWorker`` — a thread doing the same every ~0.2 s, for live-server browser tests.
 
 Tasks are claimed with django_tasks_db's own locking (``get_locked`` + ``claim`` in an exclusive
@@ -44,21 +45,32 @@ class PeriodicJob:
     every_seconds: float
     func: Callable[[], Any]
     last_run: float | None = None
+    # A queue-draining job (``drains=True``) returns how much it did; while that is more than nothing it
+    # stays due and the worker does not sleep between loops, so a backlog is worked off at full speed.
+    drains: bool = False
+    busy: bool = False
 
     def is_due(self, now: float) -> bool:
-        return self.last_run is None or now - self.last_run >= self.every_seconds
+        return self.busy or self.last_run is None or now - self.last_run >= self.every_seconds
 
 
 _periodic_jobs: dict[str, PeriodicJob] = {}
 _registry_lock = threading.Lock()
 
 
-def register_periodic(name: str, every_seconds: float, func: Callable[[], Any]) -> None:
-    """Run ``func()`` every ``every_seconds`` in each worker. Registering a name again replaces it."""
+def register_periodic(name: str, every_seconds: float, func: Callable[[], Any], *, drains: bool = False) -> None:
+    """Run ``func()`` every ``every_seconds`` in each worker. Registering a name again replaces it.
+    ``drains``: ``func`` works off a queue and returns how many items it handled; while that is not zero
+    it runs again on the next loop, without the worker's idle wait."""
     if every_seconds <= 0:
         raise ValueError("every_seconds must be positive")
     with _registry_lock:
-        _periodic_jobs[name] = PeriodicJob(name=name, every_seconds=every_seconds, func=func)
+        _periodic_jobs[name] = PeriodicJob(name=name, every_seconds=every_seconds, func=func, drains=drains)
+
+
+def periodic_work_waiting() -> bool:
+    """Whether a draining job's last run found work, so that the worker should loop again at once."""
+    return any(job.busy for job in periodic_jobs())
 
 
 def periodic_jobs() -> list[PeriodicJob]:
@@ -77,10 +89,13 @@ def run_periodic_jobs(*, force: bool = False) -> list[str]:
         if not (force or job.is_due(now)):
             continue
         job.last_run = now
+        job.busy = False
         try:
-            job.func()
+            result = job.func()
         except Exception:
             logger.exception("Periodic job %s failed", job.name)
+        else:
+            job.busy = job.drains and bool(result)
         ran.append(job.name)
     return ran
 
@@ -132,6 +147,20 @@ def run_pending_tasks(*, queue_names: list[str] | None = None, max_tasks: int | 
     return ran
 
 
+def run_until_idle(*, queue_names: list[str] | None = None) -> int:
+    """What a worker does with a backlog, in this process (tests, scripts): due tasks and the draining
+    periodic jobs (settlement), again and again until neither finds work; returns how much ran."""
+    total = 0
+    while True:
+        work = run_pending_tasks(queue_names=queue_names)
+        for job in periodic_jobs():
+            if job.drains:
+                work += int(job.func() or 0)
+        if not work:
+            return total
+        total += work
+
+
 def run_worker_loop(
     *,
     stop: threading.Event,
@@ -151,7 +180,7 @@ def run_worker_loop(
             # The database went away or a job broke the loop: log, wait, and try again.
             logger.exception("Worker loop iteration failed")
             ran_task = False
-        if not ran_task:
+        if not ran_task and not periodic_work_waiting():
             stop.wait(interval)
     close_old_connections()
     logger.info("Worker %s stopped", worker.worker_id)

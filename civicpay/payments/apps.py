@@ -18,7 +18,8 @@ class PaymentsConfig(AppConfig):
         from civicpay.payments.replay import nonces_prune
 
         register_periodic("payments.prune_nonces", every_seconds=600, func=nonces_prune)
-        # Enqueues again the settlement of successes whose task failed or was lost (settlement.py).
-        from civicpay.payments.settlement import payments_settle_overdue
+        # Settles the successes waiting for it: fee notices, dossiers, receipts, the payer's messages
+        # (settlement.py). Again at once while it finds work; otherwise every 0.2 s or the worker's interval.
+        from civicpay.payments.settlement import payments_settle_pending
 
-        register_periodic("payments.settle_overdue", every_seconds=30, func=payments_settle_overdue)
+        register_periodic("payments.settle", every_seconds=0.2, func=payments_settle_pending, drains=True)

@@ -75,7 +75,8 @@ class Payment(models.Model):
     flagged_at = models.DateTimeField(null=True, blank=True)
     last_queried_at = models.DateTimeField(null=True, blank=True)
     # Settlement of the payables (billing, dossier, receipt, messages) after the success: done by the
-    # ``payments.settle`` task in its own transaction (docs/decisions/0011). Null while it is due.
+    # worker's ``payments.settle`` job in its own transaction (decisions 0011, 0013). Null while it is due:
+    # a success with no settled_at is the settlement's queue (the partial index below).
     settled_at = models.DateTimeField(_("thời điểm ghi nhận khoản thu"), null=True, blank=True)
 
     class Meta:

@@ -447,11 +447,9 @@ def payment_allocations(payment: Payment) -> list[tuple[str, int]]:
 def _settle(payment: Payment, outcome: Outcome, *, source: str) -> None:
     """``→ success``: what proves the money arrived, in the caller's transaction — the payment's new
     state, the ledger entry (provider clearing ↔ revenue per fee kind, from the allocations fixed when
-    the payment was created), the audit row — and the settlement task row. The payables (fee notice,
-    dossier, receipt) and the payer's SMS and e-mail are settled by that task in its own transaction
-    (``settlement.payment_settle``, docs/decisions/0011-settlement-after-success.md)."""
-    from civicpay.payments.settlement import settle_payment
-
+    the payment was created), the audit row. The payables (fee notice, dossier, receipt) and the payer's
+    SMS and e-mail are settled by the worker in its own transaction: a ``success`` with ``settled_at``
+    empty is due (``settlement.payments_settle_pending``, decisions 0011 and 0013)."""
     before = _snapshot(payment)
     check_transition(payment.payment_status, PaymentStatus.SUCCESS)
     payment.status = PaymentStatus.SUCCESS
@@ -476,7 +474,6 @@ def _settle(payment: Payment, outcome: Outcome, *, source: str) -> None:
         after={**_snapshot(payment), "transaction_no": payment.provider_transaction_no},
         note=source,
     )
-    settle_payment.enqueue(payment.pk)  # a row in this transaction: it exists exactly when the success does
 
 
 # --- periodic work --------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
-"""Settling a successful payment: the payables, the payer's messages — after the success, from a task row.
+"""Settling a successful payment: the payables, the payer's messages — after the success, by the worker.
 
 The transaction that records a success (``services._settle``, reached from an IPN, a status query or a
-finance decision) commits only what proves the money arrived: the payment's ``success``, its ledger entry,
-the audit row and a ``settle_payment`` task row. That task row commits with the success or not at all, so
-a success can never be left without its settlement being due. This module does the rest, once, in one
-transaction under the payment's lock (docs/decisions/0011-settlement-after-success.md):
+finance decision) commits only what proves the money arrived: the payment's ``success``, its ledger entry
+and the audit row. The payment row itself is the settlement's queue: a ``success`` whose ``settled_at`` is
+empty is due, so a success can never be left without its settlement being due, and nothing else has to be
+written with it (docs/decisions/0013-the-payment-is-its-settlement-queue.md). The worker's periodic job
+``payments.settle`` (``payments_settle_pending``) finds such payments through a partial index and does the
+rest, once, in one transaction per payment under the payment's lock
+(docs/decisions/0011-settlement-after-success.md):
 
 1. each payable's handler ``on_success`` (billing: the fee notice is paid, the receipt numbered, the dossier
    moves) in a savepoint; a payable that refuses (paid by another payment meanwhile, cancelled) becomes an
@@ -13,19 +16,19 @@ transaction under the payment's lock (docs/decisions/0011-settlement-after-succe
 2. one SMS and one e-mail to the payer (outbox rows with keys naming the payment);
 3. ``settled_at`` and an audit row.
 
-A task that fails (a bug, the database gone) leaves ``settled_at`` empty and rolls everything back;
-``payments_settle_overdue`` (a periodic job) enqueues such payments again. Running it twice changes
-nothing: the lock and ``settled_at`` make it idempotent.
+A settlement that fails (a bug, the database gone) leaves ``settled_at`` empty and rolls everything back;
+the job tries that payment again after ``PAYMENT_SETTLE_GRACE_SECONDS``. Running it twice changes nothing:
+the lock and ``settled_at`` make it idempotent; several workers skip the payments another one holds.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.tasks import task
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -44,20 +47,21 @@ from civicpay.payments.states import PaymentStatus
 logger = logging.getLogger(__name__)
 
 
-@task(queue_name="default")
-def settle_payment(payment_id: int) -> str:
-    """The task enqueued with every success; returns what it did (``settled``, ``already``, …)."""
-    return payment_settle(payment_id=payment_id)
-
-
-def payment_settle(*, payment_id: int) -> str:
-    """Settle the payables of the successful payment ``payment_id`` once; see the module docstring."""
+def payment_settle(*, payment_id: int, skip_locked: bool = False) -> str:
+    """Settle the payables of the successful payment ``payment_id`` once; see the module docstring.
+    Returns what it did: ``settled``, ``already``, ``missing``, ``not_successful``, or ``busy`` (with
+    ``skip_locked``: another worker holds the payment)."""
     with transaction.atomic():
         # The payer's user comes with it (for the messages); only the payment row is locked.
         payment = (
-            Payment.objects.select_for_update(of=("self",)).select_related("payer_user").filter(pk=payment_id).first()
+            Payment.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+            .select_related("payer_user")
+            .filter(pk=payment_id)
+            .first()
         )
         if payment is None:
+            if skip_locked and Payment.objects.filter(pk=payment_id).exists():
+                return "busy"
             return "missing"
         if payment.settled_at is not None:
             return "already"
@@ -109,21 +113,42 @@ def payment_settle(*, payment_id: int) -> str:
 
 
 def settlement_grace() -> timedelta:
-    """How long a success may wait for its settlement task before the sweep enqueues it again."""
+    """How long a payment whose settlement failed waits before the job tries it again."""
     return timedelta(seconds=int(settings.PAYMENT_SETTLE_GRACE_SECONDS))
 
 
-def payments_settle_overdue(*, limit: int = 200) -> int:
-    """The periodic job (``payments.settle_overdue``): enqueue the settlement of successes that still wait
-    for it after the grace period (their task failed or was lost); returns how many."""
-    due = Payment.objects.filter(
-        status=PaymentStatus.SUCCESS, settled_at__isnull=True, completed_at__lt=clock.now() - settlement_grace()
-    ).order_by("completed_at")
-    ids = list(due.values_list("pk", flat=True)[:limit])
-    for payment_id in ids:
-        logger.warning("Payment %s is still unsettled after the grace period: settling again", payment_id)
-        settle_payment.enqueue(payment_id)
-    return len(ids)
+# Payments whose settlement failed in this process → when to try again. Only spares the logs and the
+# database a retry every second; losing it (a restart) means one early retry, nothing else.
+_retry_after: dict[int, datetime] = {}
+_retry_lock = threading.Lock()
+
+
+def payments_settle_pending(*, limit: int = 50, now: datetime | None = None) -> int:
+    """The periodic job (``payments.settle``): settle the successes still waiting for it, oldest first,
+    each in its own transaction; returns how many it settled."""
+    now = now or clock.now()
+    with _retry_lock:
+        for payment_id, when in list(_retry_after.items()):
+            if when <= now:
+                del _retry_after[payment_id]
+        waiting = set(_retry_after)
+    due = (
+        Payment.objects.filter(status=PaymentStatus.SUCCESS, settled_at__isnull=True)
+        .exclude(pk__in=waiting)
+        .order_by("completed_at")
+        .values_list("pk", flat=True)
+    )
+    settled = 0
+    for payment_id in list(due[:limit]):
+        try:
+            done = payment_settle(payment_id=payment_id, skip_locked=True)
+        except Exception:
+            logger.exception("Settling payment %s failed: trying again in %s", payment_id, settlement_grace())
+            with _retry_lock:
+                _retry_after[payment_id] = now + settlement_grace()
+            continue
+        settled += done == "settled"
+    return settled
 
 
 def _notify_success(payment: Payment) -> None:

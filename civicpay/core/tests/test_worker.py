@@ -93,6 +93,25 @@ def test_periodic_jobs_run_once_per_interval_and_a_failing_job_does_not_stop_the
     assert calls == ["tick", "tick"]
 
 
+def test_a_draining_job_runs_again_at_once_while_it_finds_work():
+    backlog = [3, 3, 1]
+
+    def drain() -> int:
+        return min(2, backlog.pop(0)) if backlog else 0
+
+    worker._periodic_jobs.clear()
+    register_periodic("drain", every_seconds=60, func=drain, drains=True)
+    register_periodic("tick", every_seconds=60, func=lambda: 1)  # returns something, drains nothing
+
+    assert run_periodic_jobs() == ["drain", "tick"]
+    assert worker.periodic_work_waiting()
+    assert run_periodic_jobs() == ["drain"]
+    assert run_periodic_jobs() == ["drain"]
+    assert run_periodic_jobs() == ["drain"]  # found nothing: due again only after its interval
+    assert not worker.periodic_work_waiting()
+    assert run_periodic_jobs() == []
+
+
 def test_the_notification_sweep_is_registered():
     assert "notifications.sweep" in {job.name for job in worker.periodic_jobs()}
 

@@ -119,11 +119,15 @@ def send_ipn(client: Client, params: dict[str, str]) -> dict[str, str]:
 
 
 def settle_due() -> int:
-    """What the worker does right after a success: run the queued ``settle_payment`` tasks (and the
-    other default-queue tasks), leaving message delivery to the notifications queue. Returns how many ran."""
+    """What the worker does right after a success: settle the payments due (``payments.settle``) and run
+    the default queue's tasks, leaving message delivery to the notifications queue. Returns how many
+    payments it settled."""
     from civicpay.core.worker import run_pending_tasks
+    from civicpay.payments.settlement import payments_settle_pending
 
-    return run_pending_tasks(queue_names=["default"])
+    settled = payments_settle_pending()
+    run_pending_tasks(queue_names=["default"])
+    return settled
 
 
 def storm(requests: list[dict[str, Any]], *, concurrency: int) -> list[Any]:

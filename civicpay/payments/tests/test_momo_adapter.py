@@ -2,7 +2,7 @@
 
 The platform and the sandbox run in the same live server, as in the embedded default; they talk only
 over HTTP: the adapter's create/query/refund calls, the sandbox's IPN (sent by
-``run_pending_tasks``, as the background worker does), the browser's redirect.
+``run_until_idle``, as the background worker does), the browser's redirect.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from civicpay.core.worker import run_pending_tasks
+from civicpay.core.worker import run_until_idle
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.errors import PaymentError
 from civicpay.payments.models import LedgerEntry, Payment, ProviderCallback
@@ -50,7 +50,7 @@ def test_success_end_to_end(live):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.STARTED  # the browser's redirect is never proof of payment
 
-    run_pending_tasks()  # the IPN, POSTed to the live server
+    run_until_idle()  # the IPN, POSTed to the live server
     ipn = MomoIpn.objects.get()
     assert ipn.status == "delivered" and ipn.attempt_log.get().http_status == 204
     payment.refresh_from_db()
@@ -73,7 +73,7 @@ def test_success_end_to_end(live):
 def test_declined_and_insufficient_balance(live, action, wallet, status, code):
     payment, pay_url = momo_payment()
     press(Client(), pay_url, action=action, wallet=wallet)
-    run_pending_tasks()
+    run_until_idle()
     payment.refresh_from_db()
     assert (payment.status, payment.failure_code) == (status, code)
     assert payment.failure_message == momo.message_for(code)  # plain Vietnamese reason
@@ -155,7 +155,7 @@ def test_query_follows_the_sandbox_and_refund(live):
     press(Client(), pay_url)
     paid = adapter.query(payment)
     assert (paid.status, paid.amount, paid.code) == (PaymentStatus.SUCCESS, 210_000, "0")
-    run_pending_tasks()
+    run_until_idle()
     payment.refresh_from_db()
     refund = adapter.refund(payment, amount=60_000, reason="Hoàn lệ phí nộp thừa", by="finance")
     assert refund.accepted and refund.code == "0" and refund.transaction_no

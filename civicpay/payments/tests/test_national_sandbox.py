@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.test import Client
 
-from civicpay.core.worker import run_pending_tasks
+from civicpay.core.worker import run_until_idle
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.models import LedgerEntry, Payment
 from civicpay.payments.providers import signed_protocol as sp
@@ -57,7 +57,7 @@ def test_the_payer_picks_a_bank_on_the_platform_and_confirms(live):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.STARTED
 
-    run_pending_tasks()
+    run_until_idle()
     payment.refresh_from_db()
     assert (payment.status, payment.bank_code) == (PaymentStatus.SUCCESS, "AGRIBANK")
     assert LedgerEntry.objects.filter(payment=payment).count() == 1
@@ -77,7 +77,7 @@ def test_the_payer_can_choose_again_or_cancel(live):
     token = dict(parse_qsl(urlsplit(confirm_url).query))["token"]
     back = client.post(f"/sandbox/national/thanh-toan/huy/?token={token}")
     assert back["Location"].startswith(f"{live}/thanh-toan/national/return/")
-    run_pending_tasks()
+    run_until_idle()
     payment.refresh_from_db()
     assert (payment.status, payment.failure_code) == (PaymentStatus.CANCELLED, "24")
     assert not LedgerEntry.objects.exists()
@@ -90,7 +90,7 @@ def test_query_and_refund_on_the_platform(live):
     client.post(client.post(choose_url, {"bank_code": "VCB"})["Location"])
     adapter = provider_get("national")
     assert adapter.query(payment).status == PaymentStatus.SUCCESS
-    run_pending_tasks()
+    run_until_idle()
     payment.refresh_from_db()
     assert adapter.refund(payment, amount=payment.amount, reason="Hoan phi", by="finance").accepted
     assert not adapter.refund(payment, amount=1_000, reason="Hoan phi", by="finance").accepted

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections, transaction
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from civicpay.core.audit import audit_trail
 from civicpay.notifications.models import OutboxMessage
@@ -15,9 +16,9 @@ from civicpay.payments.models import ItemOutcome, Payment, PaymentItem
 from civicpay.payments.providers.base import Outcome
 from civicpay.payments.registry import register_payable
 from civicpay.payments.services import payment_record_outcome
-from civicpay.payments.settlement import payment_settle, payments_settle_overdue
+from civicpay.payments.settlement import payment_settle, payments_settle_pending, settlement_grace
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import RecordingPayable, make_payment, settle_due, spec
+from civicpay.payments.tests.helpers import RecordingPayable, make_payment, spec
 
 pytestmark = pytest.mark.django_db
 
@@ -49,47 +50,60 @@ class Crashing(RecordingPayable):
         super().on_success(item=item, payment=payment)
 
 
-def test_the_success_and_its_settlement_task_commit_together(payable: RecordingPayable) -> None:
+def test_a_success_is_due_for_settlement_the_moment_it_commits(payable: RecordingPayable) -> None:
     payment = make_payment()
     succeed(payment)
-    task = DBTaskResult.objects.get(task_path="civicpay.payments.settlement.settle_payment")
-    assert task.args_kwargs == {"args": [payment.pk], "kwargs": {}}
-    assert settle_due() == 1
+    assert Payment.objects.filter(status=PaymentStatus.SUCCESS, settled_at__isnull=True).get() == payment
+    assert payable.paid == {}  # the success's own transaction settled nothing
+
+    assert payments_settle_pending() == 1
     payment.refresh_from_db()
     assert payment.settled_at is not None and payable.paid == {"1": payment.reference}
     assert [entry.action for entry in audit_trail(payment)][-2:] == ["payment.success", "payment.settled"]
+    assert payments_settle_pending() == 0
 
 
-def test_a_failed_settlement_leaves_nothing_half_done_and_is_retried() -> None:
+def test_a_failed_settlement_leaves_nothing_half_done_and_is_retried_after_the_grace() -> None:
     crashing = Crashing(times=1)
     register_payable("test.crashing", crashing)
     payment = make_payment(replace(spec(), kind="test.crashing"))
     succeed(payment)
-    settle_due()  # the task fails: its transaction rolls back as a whole
+    assert payments_settle_pending() == 0  # it fails: its transaction rolls back as a whole
 
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS and payment.settled_at is None
     assert crashing.paid == {} and not OutboxMessage.objects.exists()
     assert payment.items.get().outcome == ItemOutcome.PENDING
-    assert payments_settle_overdue() == 0  # within the grace period: the task may still be on its way
+    assert payments_settle_pending() == 0  # not tried again every second
+    assert crashing.failures_left == 0 and crashing.paid == {}
 
-    Payment.objects.filter(pk=payment.pk).update(completed_at=timezone.now() - timedelta(minutes=5))
-    assert payments_settle_overdue() == 1
-    assert settle_due() == 1
+    later = timezone.now() + settlement_grace() + timedelta(seconds=1)
+    assert payments_settle_pending(now=later) == 1
     payment.refresh_from_db()
     assert payment.settled_at is not None and crashing.paid == {"1": payment.reference}
     assert OutboxMessage.objects.filter(channel="sms").count() == 1
-    assert payments_settle_overdue() == 0
+    assert payments_settle_pending(now=later) == 0
 
 
-def test_a_lost_task_is_found_by_the_sweep(payable: RecordingPayable) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_another_worker_holds_is_skipped_not_waited_for(payable: RecordingPayable) -> None:
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("row locks between concurrent connections need PostgreSQL (SQLite serialises writers)")
     payment = make_payment()
-    succeed(payment)
-    DBTaskResult.objects.all().delete()  # e.g. someone purged the task table
-    Payment.objects.filter(pk=payment.pk).update(completed_at=timezone.now() - timedelta(minutes=5))
-    assert payments_settle_overdue() == 1
-    settle_due()
-    assert payable.paid == {"1": payment.reference}
+    with transaction.atomic():
+        succeed(payment)
+
+    def other_worker() -> int:
+        try:
+            return payments_settle_pending()
+        finally:
+            connections.close_all()
+
+    with transaction.atomic(), ThreadPoolExecutor(max_workers=1) as pool:
+        Payment.objects.select_for_update().get(pk=payment.pk)  # this worker is settling it
+        assert payment_settle(payment_id=payment.pk, skip_locked=True) == "settled"  # its own lock
+        assert pool.submit(other_worker).result(timeout=30) == 0  # the other one skipped it at once
+    assert payable.success_calls == 1
 
 
 def test_settling_again_or_a_payment_that_did_not_succeed_changes_nothing(payable: RecordingPayable) -> None:

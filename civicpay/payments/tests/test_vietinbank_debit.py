@@ -9,7 +9,7 @@ import pytest
 
 from civicpay.accounts.tests.factories import OrganisationFactory, OrganisationMemberFactory, UserFactory
 from civicpay.core import clock
-from civicpay.core.worker import run_pending_tasks
+from civicpay.core.worker import run_until_idle
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.debit import (
     DebitError,
@@ -48,7 +48,7 @@ def register(member, account: str = "102010000001") -> DebitRegistration:
     registration = debit_registration_create(
         organisation=organisation, user=user, account_number=account, account_holder="Cong ty TNHH Sao Mai"
     )
-    run_pending_tasks()  # the platform sends it to the bank
+    run_until_idle()  # the platform sends it to the bank
     registration.refresh_from_db()
     return registration
 
@@ -56,7 +56,7 @@ def register(member, account: str = "102010000001") -> DebitRegistration:
 def approve(registration: DebitRegistration, *, accept: bool = True, reason: str = "") -> DebitRegistration:
     at_bank = BankRegistration.objects.get(registration_id=registration.reference)
     bank.registration_decide(registration=at_bank, approve=accept, reason=reason)
-    run_pending_tasks()  # the bank notifies the platform
+    run_until_idle()  # the bank notifies the platform
     registration.refresh_from_db()
     return registration
 
@@ -94,7 +94,7 @@ def test_one_live_registration_per_organisation_and_cancel_tells_the_bank(live, 
             organisation=member[0], user=member[1], account_number="102010000009", account_holder="X"
         )
     debit_registration_cancel(registration=registration, user=member[1])
-    run_pending_tasks()
+    run_until_idle()
     registration.refresh_from_db()
     assert registration.status == DebitRegistrationStatus.CANCELLED and registration.cancel_sent_at is not None
     at_bank = BankRegistration.objects.get(registration_id=registration.reference)
@@ -134,7 +134,7 @@ def test_debit_of_three_payables_is_one_payment_paid_at_once(live, member, payab
     assert payment.debit_request.registration == registration
     at_bank = SignedTransaction.objects.get(gateway="vietinbank", order_id=payment.reference)
     assert (at_bank.method, at_bank.amount) == ("debit", payment.amount)
-    run_pending_tasks()  # the bank debits, then notifies
+    run_until_idle()  # the bank debits, then notifies
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS
     assert payable.paid == {"1": payment.reference, "2": payment.reference, "3": payment.reference}
@@ -146,7 +146,7 @@ def test_debit_of_three_payables_is_one_payment_paid_at_once(live, member, payab
 def test_a_refused_debit_pays_none_of_them(live, member, payable, account, code):
     registration = approve(register(member, account=account))
     payment = debit(member, registration, "1", "2", "3")
-    run_pending_tasks()
+    run_until_idle()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.FAILED and payment.failure_code == code
     assert payment.failure_message  # the reason the page shows
@@ -182,7 +182,7 @@ def test_branch_code_is_published_collected_and_notified(live, payable):
     bill = bank.bill_find(code=payment.reference.lower())
     assert bill is not None and bill.amount == payment.amount
     bank.bill_collect(txn=bill)
-    run_pending_tasks()
+    run_until_idle()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS
     assert payable.paid == {"1": payment.reference, "2": payment.reference}

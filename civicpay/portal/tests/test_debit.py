@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from civicpay.core.worker import run_pending_tasks
+from civicpay.core.worker import run_until_idle
 from civicpay.dossiers.models import Dossier, FeeStatus
 from civicpay.dossiers.services import dossier_submit
 from civicpay.payments.debit import debit_registration_create
@@ -151,9 +151,9 @@ def live(live_server, transactional_db, settings):
 
 def approved(world: World, account: str = "102010000001") -> DebitRegistration:
     created = registration(world, account)
-    run_pending_tasks()
+    run_until_idle()
     bank.registration_decide(registration=BankRegistration.objects.get(registration_id=created.reference), approve=True)
-    run_pending_tasks()
+    run_until_idle()
     created.refresh_from_db()
     assert created.status == DebitRegistrationStatus.ACTIVE
     return created
@@ -174,7 +174,7 @@ def test_debit_three_dossiers_all_paid(client, live, world):
     assert (payment.method, payment.status, payment.amount) == ("DEBIT", PaymentStatus.SUBMITTED, 3 * 1_005_000)
     waiting = client.get(reverse("portal:org_dossiers")).content.decode()
     assert waiting.count("Đang chờ ngân hàng") == 3 and 'name="ho_so"' not in waiting
-    run_pending_tasks()
+    run_until_idle()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS
     assert {d.fee_status for d in Dossier.objects.filter(pk__in=[d.pk for d in dossiers])} == {FeeStatus.PAID}
@@ -189,7 +189,7 @@ def test_refused_debit_leaves_every_dossier_unpaid(client, live, world):
     approved(world, account="102010000051")
     login(client, world.owner)
     payment = pay(client, world, dossiers)
-    run_pending_tasks()
+    run_until_idle()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.FAILED
     assert {d.fee_status for d in Dossier.objects.filter(pk__in=[d.pk for d in dossiers])} == {FeeStatus.AWAITING}
@@ -209,7 +209,7 @@ def test_branch_instructions_then_counter(client, live, world):
     pdf = client.get(reverse("portal:org_payment_instructions_pdf", args=[payment.reference]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     bank.bill_collect(txn=SignedTransaction.objects.get(order_id=payment.reference))
-    run_pending_tasks()
+    run_until_idle()
     assert {d.fee_status for d in Dossier.objects.filter(pk__in=[d.pk for d in dossiers])} == {FeeStatus.PAID}
     login(client, world.other_rep)
     assert client.get(reverse("portal:org_payment", args=[payment.reference])).status_code == 404
