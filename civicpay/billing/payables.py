@@ -78,7 +78,7 @@ class BillingPayable:
         except (AlreadyPaid, IllegalTransition) as refused:
             raise PayableRefused(refused.message) from refused
         # The receipt (biên lai) is numbered in the same transaction: paid ⇔ has a receipt number.
-        receipt_issue(request=paid, payment=payment)
+        receipt_issue(request=paid, payment=payment, already_locked=True)
 
     def on_overpaid(self, *, item: PaymentItem, payment: Payment, reason: str) -> None:
         request = PaymentRequest.objects.get(pk=int(item.payable_id))

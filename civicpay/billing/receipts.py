@@ -99,12 +99,20 @@ def _number_scope(*, agency_id: int, series: str) -> str:
     return f"billing.receipt:{agency_id}:{series}"
 
 
-def receipt_issue(*, request: PaymentRequest, payment: Payment) -> Receipt:
+def receipt_issue(*, request: PaymentRequest, payment: Payment, already_locked: bool = False) -> Receipt:
     """The receipt of the paid ``request``, issued once: a second call (a duplicate notification, a
-    retry) returns the existing receipt. Call inside the transaction that marked the request paid."""
+    retry) returns the existing receipt. Call inside the transaction that marked the request paid;
+    ``already_locked``: ``request`` is the row that transaction locked (``services._lock``), current, with
+    its agency, so it is not read again."""
+    if already_locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("already_locked needs the transaction that took the lock")
     with transaction.atomic():
         # of=("self",): the request's row only, not its agency's (every receipt of the agency would queue on it).
-        locked = PaymentRequest.objects.select_for_update(of=("self",)).select_related("agency").get(pk=request.pk)
+        locked = (
+            request
+            if already_locked
+            else PaymentRequest.objects.select_for_update(of=("self",)).select_related("agency").get(pk=request.pk)
+        )
         existing = Receipt.objects.filter(payment_request=locked, replaced_at__isnull=True).first()
         if existing is not None:
             return existing

@@ -46,9 +46,12 @@ def _snapshot(request: PaymentRequest) -> dict[str, object]:
 
 
 def _lock(request: PaymentRequest) -> PaymentRequest:
-    """Lock the owner, then the request (the one lock order, see registry)."""
+    """Lock the owner, then the request (the one lock order, see registry). The request comes with its
+    agency and payer (the receipt and the owner's notices need them); only its own row is locked."""
     handler_for(request.owner_kind).lock_owner(request)
-    return PaymentRequest.objects.select_for_update().get(pk=request.pk)
+    return (
+        PaymentRequest.objects.select_for_update(of=("self",)).select_related("agency", "payer_user").get(pk=request.pk)
+    )
 
 
 def payment_request_number() -> str:

@@ -31,9 +31,9 @@ class DossierPaymentOwner:
     """Keeps a dossier's fee status (and status, while it waits for payment) in step with its notice."""
 
     def _locked(self, request: PaymentRequest) -> Dossier:
-        # of=("self",): lock the dossier row only, not the applicant's user row joined for the notices
-        # (on PostgreSQL the join would serialise every payment of one payer, bench/ipn.py).
-        return Dossier.objects.select_for_update(of=("self",)).select_related("applicant").get(pk=request.owner_id)
+        # The dossier row alone: the notices go to the request's payer, so nothing is joined (a joined
+        # applicant row would also be locked on PostgreSQL and serialise every payment of one payer).
+        return Dossier.objects.select_for_update().get(pk=request.owner_id)
 
     def lock_owner(self, request: PaymentRequest) -> None:
         self._locked(request)

@@ -9,14 +9,33 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import router, transaction
 
 from civicpay.core import clock
+from civicpay.core.db.statements import Insert
 from civicpay.notifications.models import Channel, OutboxMessage, Status
 from civicpay.notifications.tasks import enqueue_delivery
 
 if TYPE_CHECKING:
     from civicpay.accounts.models import User
+
+
+_FIELDS = (
+    "channel",
+    "to",
+    "subject",
+    "body",
+    "html_body",
+    "key",
+    "user_id",
+    "status",
+    "attempts",
+    "last_error",
+    "created_at",
+    "next_attempt_at",
+    "sent_at",
+)
+_INSERT = Insert(OutboxMessage, _FIELDS, skip_on_conflict="key")
 
 
 def notification_send(
@@ -49,24 +68,26 @@ def notification_send(
 
     now = clock.now()
     is_portal = channel == Channel.PORTAL
-    try:
-        # The unique key decides (no read first); a savepoint, so that a key already used — a second call,
-        # or a concurrent one — does not break the caller's transaction.
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                channel=channel,
-                to=to or (user.email if user is not None else ""),
-                subject=subject,
-                body=body,
-                html_body=html_body,
-                key=key,
-                user=user,
-                status=Status.SENT if is_portal else Status.PENDING,
-                sent_at=now if is_portal else None,
-                next_attempt_at=None if is_portal else now,
-            )
-    except IntegrityError:
+    message = OutboxMessage(
+        channel=channel,
+        to=to or (user.email if user is not None else ""),
+        subject=subject,
+        body=body,
+        html_body=html_body,
+        key=key,
+        user=user,
+        status=Status.SENT if is_portal else Status.PENDING,
+        created_at=now,
+        sent_at=now if is_portal else None,
+        next_attempt_at=None if is_portal else now,
+    )
+    # The unique key decides (no read first, no savepoint): a key already used — a second call, or a
+    # concurrent one — inserts nothing and the first message is returned.
+    message.pk = _INSERT.one(*(getattr(message, name) for name in _FIELDS))
+    if message.pk is None:
         return OutboxMessage.objects.get(key=key)
+    message._state.adding = False
+    message._state.db = router.db_for_write(OutboxMessage) or "default"
 
     if not is_portal:
         message_id = message.pk

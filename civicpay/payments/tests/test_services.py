@@ -129,7 +129,7 @@ def test_success_settles_posts_ledger_and_notifies_once(payable):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCESS and payment.provider_transaction_no == "14422574"
     assert not payment.needs_reconciliation
-    # The success committed its ledger entry and its settlement task; the payable waits for the worker.
+    # The success committed its ledger entry; the payment is now due for settlement by the worker.
     assert payable.paid == {} and payment.settled_at is None and OutboxMessage.objects.count() == 0
     assert settle_due() == 1
     payment.refresh_from_db()
@@ -157,7 +157,7 @@ def test_success_settles_posts_ledger_and_notifies_once(payable):
     # The same outcome again (a duplicate IPN, a query answer): nothing changes.
     again = outcome(payment, PaymentStatus.SUCCESS)
     assert payment_record_outcome(payment=payment, outcome=again, source="query") == ApplyResult.DUPLICATE
-    assert settle_due() == 0  # no second settlement task was queued
+    assert settle_due() == 0  # nothing is due any more
     assert payment_settle(payment_id=payment.pk) == "already"  # and running one again changes nothing
     assert LedgerEntry.objects.count() == 1 and OutboxMessage.objects.count() == 2 and payable.success_calls == 1
 
