@@ -54,12 +54,13 @@ class _Statement:
         return connection.ops.quote_name(_column_name(self._field(name)))
 
     def _where(self, connection: BaseDatabaseWrapper, names: Sequence[str], values: Sequence[Any]) -> str:
-        """``a = %s AND b IN (%s, %s)``: a list or tuple value is matched with ``IN``."""
+        """``a = %s AND b IN (%s, %s)``: a list or tuple value is matched with ``IN`` (an empty one matches
+        nothing). ``None`` is refused: ``= NULL`` would silently match nothing; use the ORM's ``isnull``."""
         parts = []
         for name, value in zip(names, values, strict=True):
             column = self._column(connection, name)
             if isinstance(value, list | tuple):
-                parts.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
+                parts.append(f"{column} IN ({', '.join(['%s'] * len(value))})" if value else "1 = 0")
             else:
                 parts.append(f"{column} = %s")
         return " AND ".join(parts)
@@ -67,6 +68,8 @@ class _Statement:
     def _where_params(self, connection: BaseDatabaseWrapper, names: Sequence[str], values: Sequence[Any]) -> list[Any]:
         params: list[Any] = []
         for name, value in zip(names, values, strict=True):
+            if value is None:  # checked on every call: the SQL is compiled once per shape
+                raise ValueError(f"{self.meta.label}.{name}: a compiled statement cannot match NULL")
             field = self._field(name)
             if isinstance(value, list | tuple):
                 params.extend(field.get_db_prep_value(item, connection) for item in value)

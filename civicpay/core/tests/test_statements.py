@@ -93,6 +93,9 @@ def test_many_rows_in_one_statement_and_a_select_with_a_list() -> None:
 
     assert SEQUENCE_VALUES.rows(("c", "a", "zzz")) == [("a", 1), ("c", 3)]
     assert SEQUENCE_VALUES.rows("b") == [("b", 2)]
+    assert SEQUENCE_VALUES.rows(()) == []  # an empty list matches nothing (not a syntax error)
+    with pytest.raises(ValueError, match="cannot match NULL"):
+        SEQUENCE_VALUES.rows(None)
 
 
 def test_an_update_changes_only_the_matching_rows() -> None:
