@@ -22,6 +22,7 @@ from civicpay.billing.services import payment_request_issue
 from civicpay.billing.types import LineInput
 from civicpay.core import clock
 from civicpay.core.audit import audit_trail
+from civicpay.core.tests.locks import attempt_while_held, skip_without_row_locks
 from civicpay.directory.models import Agency, FeeKind
 from civicpay.directory.tests.factories import AgencyFactory
 from civicpay.payments.models import Payment
@@ -209,46 +210,23 @@ def test_concurrent_successes_get_unique_gap_free_numbers() -> None:
 def test_issuing_a_receipt_leaves_the_agency_row_free() -> None:
     """The receipt locks its payment request, not the agency: on PostgreSQL anything else that needs the
     agency's row (its settings, another service locking it) goes ahead while a settlement is in flight."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks between concurrent connections need PostgreSQL (SQLite serialises writers)")
-    import threading
-
+    skip_without_row_locks()
     from django.db import DatabaseError, transaction
 
     agency = AgencyFactory.create()
     payment = start(issue(agency, 1))
-    settling, done = threading.Event(), threading.Event()
-
-    def settle() -> None:
-        try:
-            with transaction.atomic():  # the settlement's transaction, held open after the receipt
-                succeed(payment)
-                settling.set()
-                done.wait(10)
-        finally:
-            connection.close()
 
     def lock_agency() -> bool:
-        try:
-            with transaction.atomic():
-                try:
-                    Agency.objects.select_for_update(nowait=True).get(pk=agency.pk)
-                except DatabaseError:
-                    return False
-                return True
-        finally:
-            connection.close()
+        with transaction.atomic():
+            try:
+                Agency.objects.select_for_update(nowait=True).get(pk=agency.pk)
+            except DatabaseError:
+                return False
+            return True
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        holder = pool.submit(settle)
-        assert settling.wait(20)
-        try:
-            free = pool.submit(lock_agency).result(timeout=20)
-        finally:
-            done.set()
-        holder.result(timeout=20)
+    # The settlement's transaction, held open after the receipt, while something else locks the agency.
+    assert attempt_while_held(lambda: succeed(payment), lock_agency, timeout=20)
     assert Receipt.objects.filter(agency=agency).count() == 1
-    assert free
 
 
 @pytest.mark.django_db

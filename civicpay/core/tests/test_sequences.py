@@ -7,9 +7,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from civicpay.core.sequences import next_value
+from civicpay.core.tests.locks import skip_without_row_locks
 
 
 @pytest.mark.django_db
@@ -38,8 +39,7 @@ def test_refuses_to_run_outside_a_transaction():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_callers_never_share_a_value():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks between concurrent connections need PostgreSQL (SQLite serialises writers)")
+    skip_without_row_locks()
     start = threading.Barrier(8)
 
     def take(_: int) -> list[int]:

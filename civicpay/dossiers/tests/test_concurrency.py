@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, connections
 
 from civicpay.accounts.tests.factories import OfficerFactory, UserFactory
+from civicpay.core.tests.locks import attempt_while_held, skip_without_row_locks
 from civicpay.directory.tests.factories import ProcedureFactory
 from civicpay.dossiers.models import Dossier
 from civicpay.dossiers.services import dossier_receive
@@ -61,8 +62,7 @@ def test_simultaneous_submissions_and_receptions_get_distinct_numbers():
 def test_work_on_one_dossier_does_not_hold_up_another_of_the_same_agency():
     """An officer's action locks its dossier's row only: on PostgreSQL a second officer receiving another
     dossier of the same agency (and the same applicant) goes ahead instead of waiting for the first."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks between concurrent connections need PostgreSQL (SQLite serialises writers)")
+    skip_without_row_locks()
     from django.db import transaction
 
     from civicpay.dossiers.services import _lock
@@ -71,32 +71,12 @@ def test_work_on_one_dossier_does_not_hold_up_another_of_the_same_agency():
     officer = OfficerFactory.create(agency=procedure.agency)
     applicant = UserFactory.create()
     first, second = submit_dossier(applicant, procedure), submit_dossier(applicant, procedure)
-    holding, done = threading.Event(), threading.Event()
 
-    def first_officer() -> None:
-        try:
-            with transaction.atomic():
-                _lock(first)  # an action on the first dossier, still in progress
-                holding.set()
-                done.wait(10)
-        finally:
-            connections.close_all()
+    def second_officer() -> str:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")  # fail instead of waiting forever
+            return dossier_receive(dossier=second, officer=officer).receipt_number or ""
 
-    def second_officer() -> str | None:
-        try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL lock_timeout = '3s'")  # fail instead of waiting forever
-                return dossier_receive(dossier=second, officer=officer).receipt_number
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        holder = pool.submit(first_officer)
-        assert holding.wait(10)
-        try:
-            receipt_number = pool.submit(second_officer).result(timeout=30)
-        finally:
-            done.set()
-        holder.result(timeout=30)
-    assert receipt_number
+    # An action on the first dossier, still in progress, while a second officer receives the second.
+    assert attempt_while_held(lambda: _lock(first), second_officer)

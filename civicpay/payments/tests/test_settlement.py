@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from civicpay.core.audit import audit_trail
+from civicpay.core.tests.locks import attempt_while_held, skip_without_row_locks
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.models import ItemOutcome, Payment, PaymentItem
 from civicpay.payments.providers.base import Outcome
@@ -87,23 +87,18 @@ def test_a_failed_settlement_leaves_nothing_half_done_and_is_retried_after_the_g
 
 @pytest.mark.django_db(transaction=True)
 def test_a_payment_another_worker_holds_is_skipped_not_waited_for(payable: RecordingPayable) -> None:
-    if not connection.features.has_select_for_update_skip_locked:
-        pytest.skip("row locks between concurrent connections need PostgreSQL (SQLite serialises writers)")
+    skip_without_row_locks()
     payment = make_payment()
     with transaction.atomic():
         succeed(payment)
+    outcomes = []
 
-    def other_worker() -> int:
-        try:
-            return payments_settle_pending()
-        finally:
-            connections.close_all()
+    def this_worker() -> None:
+        Payment.objects.select_for_update().get(pk=payment.pk)
+        outcomes.append(payment_settle(payment_id=payment.pk, skip_locked=True))  # under its own lock
 
-    with transaction.atomic(), ThreadPoolExecutor(max_workers=1) as pool:
-        Payment.objects.select_for_update().get(pk=payment.pk)  # this worker is settling it
-        assert payment_settle(payment_id=payment.pk, skip_locked=True) == "settled"  # its own lock
-        assert pool.submit(other_worker).result(timeout=30) == 0  # the other one skipped it at once
-    assert payable.success_calls == 1
+    assert attempt_while_held(this_worker, payments_settle_pending) == 0  # the other one skipped it at once
+    assert outcomes == ["settled"] and payable.success_calls == 1
 
 
 def test_settling_again_or_a_payment_that_did_not_succeed_changes_nothing(payable: RecordingPayable) -> None:
