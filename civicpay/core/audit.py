@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models, router
+from django.db import models
 from django.utils import timezone
 
 from civicpay.core.db.statements import Insert
@@ -37,9 +37,7 @@ def audit_record(
         note=note,
         ip_address=ip_address,
     )
-    entry.pk = _INSERT.one(*(getattr(entry, "actor_id" if name == "actor" else name) for name in _FIELDS))
-    entry._state.adding = False
-    entry._state.db = router.db_for_write(AuditEntry) or "default"
+    _INSERT.add(entry)
     return entry
 
 

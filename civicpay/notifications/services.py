@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import router, transaction
+from django.db import transaction
 
 from civicpay.core import clock
 from civicpay.core.db.statements import Insert
@@ -27,7 +27,7 @@ _FIELDS = (
     "body",
     "html_body",
     "key",
-    "user_id",
+    "user",
     "status",
     "attempts",
     "last_error",
@@ -83,11 +83,8 @@ def notification_send(
     )
     # The unique key decides (no read first, no savepoint): a key already used — a second call, or a
     # concurrent one — inserts nothing and the first message is returned.
-    message.pk = _INSERT.one(*(getattr(message, name) for name in _FIELDS))
-    if message.pk is None:
+    if not _INSERT.add(message):
         return OutboxMessage.objects.get(key=key)
-    message._state.adding = False
-    message._state.db = router.db_for_write(OutboxMessage) or "default"
 
     if not is_portal:
         message_id = message.pk

@@ -85,10 +85,7 @@ def callback_store(
         dedupe_key=key,
     )
     with transaction.atomic(savepoint=False):
-        callback.pk = _CALLBACK_INSERT.one(*(getattr(callback, name) for name in _CALLBACK_FIELDS))
-        if callback.pk is not None:
-            callback._state.adding = False
-            callback._state.db = transaction.get_connection().alias
+        if _CALLBACK_INSERT.add(callback):
             return callback, True
         ProviderCallback.objects.filter(dedupe_key=key).update(
             times_received=F("times_received") + 1, last_received_at=now

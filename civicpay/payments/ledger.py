@@ -108,18 +108,14 @@ def ledger_post(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_post must run inside the transaction of the change it records")
     entry = LedgerEntry(key=key, kind=kind, description=description[:500], posted_at=clock.now(), payment=payment)
-    entry.pk = _ENTRY_INSERT.one(*(getattr(entry, name) for name in _ENTRY_FIELDS))
-    if entry.pk is None:  # the unique key: this entry was posted before
+    if not _ENTRY_INSERT.add(entry):  # the unique key: this entry was posted before
         return LedgerEntry.objects.get(key=key)
-    entry._state.adding = False
-    entry._state.db = transaction.get_connection().alias
     accounts = _accounts([p.account_code for p in postings])
     _LINE_INSERT.many([(entry.pk, accounts[p.account_code], p.debit, p.credit) for p in postings])
     return entry
 
 
-_ENTRY_FIELDS = ("key", "kind", "description", "posted_at", "payment_id")
-_ENTRY_INSERT = Insert(LedgerEntry, _ENTRY_FIELDS, skip_on_conflict="key")
+_ENTRY_INSERT = Insert(LedgerEntry, ["key", "kind", "description", "posted_at", "payment"], skip_on_conflict="key")
 _LINE_INSERT = Insert(LedgerLine, ["entry", "account", "debit", "credit"])
 _ACCOUNT_IDS = Select(LedgerAccount, where=("code",), fields=("code", "id"))
 

@@ -137,6 +137,19 @@ class Insert(_Statement):
             row = cursor.fetchone()
         return row[0] if row else None
 
+    def add(self, instance: models.Model) -> bool:
+        """Insert the new, unsaved ``instance`` (this statement's fields, by value); ``True`` and the
+        instance now stored (its primary key set) — or ``False`` when ``skip_on_conflict`` skipped it."""
+        if not isinstance(instance, self.model) or not instance._state.adding:
+            raise TypeError(f"add() takes a new {self.meta.label}")
+        pk = self.one(*(getattr(instance, field.attname) for field in self.fields))
+        if pk is None:
+            return False
+        instance.pk = pk
+        instance._state.adding = False
+        instance._state.db = router.db_for_write(self.model) or "default"
+        return True
+
     def many(self, rows: Sequence[Sequence[Any]]) -> None:
         """Insert ``rows`` in one statement."""
         if not rows:

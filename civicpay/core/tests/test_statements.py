@@ -88,6 +88,17 @@ def test_a_value_taken_by_a_unique_field_inserts_nothing_and_changes_nothing() -
     assert Sequence.objects.count() == 1
 
 
+def test_adding_an_instance_stores_it_once() -> None:
+    counter = Sequence(scope="notices", value=3)
+
+    assert INSERT_SEQUENCE.add(counter)
+    assert counter.pk == Sequence.objects.get(scope="notices").pk and not counter._state.adding
+    assert not INSERT_SEQUENCE.add(Sequence(scope="notices", value=9))  # the key is taken: nothing stored
+    assert Sequence.objects.get(scope="notices").value == 3
+    with pytest.raises(TypeError, match="a new"):
+        INSERT_SEQUENCE.add(counter)  # already stored
+
+
 def test_many_rows_in_one_statement_and_a_select_with_a_list() -> None:
     Insert(Sequence, ["scope", "value"]).many([("a", 1), ("b", 2), ("c", 3)])
 
