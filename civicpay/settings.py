@@ -212,7 +212,7 @@ CACHES = {
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "notifications", "sandbox"],
+        "QUEUES": ["default", "sandbox"],
     }
 }
 

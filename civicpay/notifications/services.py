@@ -1,8 +1,9 @@
 """Writing notifications: the outbox is filled here, inside the caller's transaction.
 
 Callers (billing, payments, accounts, otp …) call ``notification_send`` next to the state change it
-announces. Nothing leaves the machine until that transaction commits; then the delivery task picks
-the message up (see ``civicpay.notifications.tasks``).
+announces. The row is the delivery queue: nothing leaves the machine until that transaction commits; then
+a worker's ``notifications.deliver`` job finds the message due and sends it
+(``civicpay.notifications.delivery``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from django.db import transaction
 from civicpay.core import clock
 from civicpay.core.db.statements import Insert
 from civicpay.notifications.models import Channel, OutboxMessage, Status
-from civicpay.notifications.tasks import enqueue_delivery
 
 if TYPE_CHECKING:
     from civicpay.accounts.models import User
@@ -48,7 +48,8 @@ def notification_send(
     user: User | None = None,
     html_body: str = "",
 ) -> OutboxMessage:
-    """Put one message in the outbox, once per idempotency ``key``, and deliver it after commit.
+    """Put one message in the outbox, once per idempotency ``key``: due for delivery when the caller's
+    transaction commits.
 
     A second call with a key already used returns the first message unchanged and sends nothing, so
     a callback processed twice still sends one SMS. Choose keys that name the event, e.g.
@@ -85,10 +86,6 @@ def notification_send(
     # concurrent one — inserts nothing and the first message is returned.
     if not _INSERT.add(message):
         return OutboxMessage.objects.get(key=key)
-
-    if not is_portal:
-        message_id = message.pk
-        transaction.on_commit(lambda: enqueue_delivery(message_id), robust=True)
     return message
 
 

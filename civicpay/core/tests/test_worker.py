@@ -59,9 +59,9 @@ def test_run_pending_tasks_runs_due_tasks_only():
 def test_run_pending_tasks_respects_max_tasks_and_queue_names():
     for label in "abc":
         record_call.enqueue(label)
-    record_call.using(queue_name="notifications").enqueue("n")
+    record_call.using(queue_name="sandbox").enqueue("n")
 
-    assert run_pending_tasks(queue_names=["notifications"]) == 1
+    assert run_pending_tasks(queue_names=["sandbox"]) == 1
     assert calls == ["n"]
     assert run_pending_tasks(max_tasks=2) == 2
     assert run_pending_tasks() == 1

@@ -1,4 +1,4 @@
-"""Delivery end to end: outbox → task queue → worker → transport, with real servers on localhost."""
+"""Delivery end to end: outbox (the queue) → the worker's job → transport, with real servers on localhost."""
 
 from __future__ import annotations
 
@@ -6,26 +6,27 @@ from datetime import timedelta
 
 import pytest
 from django.test import override_settings
-from django_tasks_db.models import DBTaskResult
 
 from civicpay.core import clock
 from civicpay.core.models import AuditEntry
-from civicpay.core.worker import run_pending_tasks
+from civicpay.core.tests.locks import attempt_while_held, skip_without_row_locks
+from civicpay.core.worker import run_until_idle
 from civicpay.notifications.backends import DEV_MAILERS
+from civicpay.notifications.delivery import outbox_claim_due, outbox_deliver_due, outbox_sweep
 from civicpay.notifications.models import Channel, DevMessage, OutboxMessage, Status
 from civicpay.notifications.services import notification_send
-from civicpay.notifications.tasks import _claim, enqueue_delivery, outbox_sweep
 from civicpay.notifications.tests.servers import RecordingSmtpHandler, http_sms_gateway, smtp_server
 
-# Real commits, so transaction.on_commit fires exactly as in production.
+# Real commits: a message is due only once the transaction that wrote it has committed.
 pytestmark = pytest.mark.django_db(transaction=True)
+
+deliver = outbox_deliver_due
 
 SUBJECT = "Thông báo thu phí, lệ phí hồ sơ H26.0001"
 
 
 def fast_forward() -> None:
     """Make every scheduled retry due now (as if the backoff had elapsed)."""
-    DBTaskResult.objects.filter(status="READY").update(run_after=clock.now() - timedelta(seconds=1))
     OutboxMessage.objects.filter(status=Status.PENDING).update(next_attempt_at=clock.now() - timedelta(seconds=1))
 
 
@@ -45,8 +46,8 @@ def test_email_is_delivered_to_the_dev_mailbox_once_however_often_it_is_sent():
     message = send_email()
     send_email()
 
-    assert run_pending_tasks() == 1
-    assert run_pending_tasks() == 0
+    assert deliver() == 1
+    assert deliver() == 0
 
     message.refresh_from_db()
     assert message.status == Status.SENT
@@ -62,33 +63,95 @@ def test_email_is_delivered_to_the_dev_mailbox_once_however_often_it_is_sent():
 def test_sms_is_delivered_to_the_dev_inbox():
     notification_send(channel=Channel.SMS, to="0912 345 678", body="Mã OTP của bạn là 123456", key="otp:1")
 
-    run_pending_tasks()
+    deliver()
 
     caught = DevMessage.objects.get()
     assert (caught.channel, caught.to, caught.body) == (Channel.SMS, "0912345678", "Mã OTP của bạn là 123456")
 
 
-def test_a_message_already_sent_is_skipped_by_a_duplicate_task():
+def test_a_claimed_message_is_not_claimed_again_and_is_delivered_once():
     message = notification_send(channel=Channel.SMS, to="0912345678", body="Đã thanh toán", key="dup")
-    run_pending_tasks()
 
-    enqueue_delivery(message.pk)
-    run_pending_tasks()
+    [claimed] = outbox_claim_due()
+    assert (claimed.pk, claimed.status, claimed.attempts) == (message.pk, Status.SENDING, 1)
+    assert outbox_claim_due() == []  # a second worker finds nothing due
+    assert deliver() == 0
 
-    assert DevMessage.objects.count() == 1
-    assert DBTaskResult.objects.filter(return_value="skipped").count() == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.SENDING, 1)
+    assert not DevMessage.objects.exists()
+
+
+def test_messages_are_delivered_oldest_due_first_in_batches_until_none_is_left():
+    for number in range(25):
+        notification_send(channel=Channel.SMS, to="0912345678", body=f"Tin {number}", key=f"batch:{number}")
+    OutboxMessage.objects.filter(key="batch:24").update(next_attempt_at=clock.now() - timedelta(minutes=1))
+
+    assert [deliver(batch=10), deliver(batch=10), deliver(batch=10), deliver(batch=10)] == [10, 10, 5, 0]
+
+    bodies = list(DevMessage.objects.order_by("id").values_list("body", flat=True))
+    assert bodies == ["Tin 24", *(f"Tin {number}" for number in range(24))]
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
+
+
+def test_a_worker_stopped_mid_batch_gives_back_the_messages_it_did_not_try(monkeypatch):
+    from civicpay.notifications import transports
+
+    for number in range(3):
+        notification_send(channel=Channel.SMS, to="0912345678", body=f"Tin {number}", key=f"stop:{number}")
+    real_send = transports.transport_send
+    sent: list[str] = []
+
+    def stopped_on_the_second(message: OutboxMessage) -> None:
+        if sent:
+            raise KeyboardInterrupt  # the worker is stopped while sending
+        real_send(message)
+        sent.append(message.key)
+
+    monkeypatch.setattr(transports, "transport_send", stopped_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        deliver()
+    monkeypatch.undo()
+
+    states = dict(OutboxMessage.objects.values_list("key", "status"))
+    assert states == {"stop:0": Status.SENT, "stop:1": Status.SENDING, "stop:2": Status.PENDING}
+    assert OutboxMessage.objects.get(key="stop:2").attempts == 0
+    assert deliver() == 1  # stop:2 at once; stop:1 (in flight when stopped) waits for the sweep
+
+
+def test_the_worker_delivers_what_a_committed_transaction_wrote():
+    notification_send(channel=Channel.SMS, to="0912345678", body="Mã OTP của bạn là 654321", key="otp:worker")
+
+    assert run_until_idle() >= 1
+
+    assert DevMessage.objects.get().body == "Mã OTP của bạn là 654321"
+
+
+def test_a_message_held_by_another_worker_is_skipped_not_waited_for():
+    skip_without_row_locks()
+    first = notification_send(channel=Channel.SMS, to="0912345678", body="Một", key="held:1")
+    second = notification_send(channel=Channel.SMS, to="0912345678", body="Hai", key="held:2")
+
+    claimed = attempt_while_held(
+        lambda: OutboxMessage.objects.select_for_update().get(pk=first.pk),
+        lambda: [message.pk for message in outbox_claim_due()],
+        timeout=10,
+    )
+
+    assert claimed == [second.pk]
 
 
 def test_an_invalid_email_address_fails_at_once_without_retry():
     message = send_email(to="khong-phai-email")
 
-    run_pending_tasks()
+    deliver()
 
     message.refresh_from_db()
     assert message.status == Status.FAILED
     assert message.attempts == 1
     assert "Invalid e-mail address" in message.last_error
-    assert not DBTaskResult.objects.filter(status="READY").exists()
+    assert message.next_attempt_at is None
+    assert deliver() == 0
     assert AuditEntry.objects.filter(action="notification.failed", target_id=str(message.pk)).exists()
 
 
@@ -96,7 +159,7 @@ def test_smtp_delivery_arrives_with_the_vietnamese_subject_and_the_idempotency_k
     handler = RecordingSmtpHandler()
     with smtp_server(handler) as mailers, override_settings(MAILERS=mailers):
         send_email()
-        run_pending_tasks()
+        deliver()
 
     [received] = handler.messages
     assert received["Subject"] == SUBJECT
@@ -114,7 +177,7 @@ def test_smtp_deferral_is_retried_with_backoff_then_delivered():
     with smtp_server(handler) as mailers, override_settings(MAILERS=mailers):
         message = send_email()
         before = clock.now()
-        run_pending_tasks()
+        deliver()
 
         message.refresh_from_db()
         assert message.status == Status.PENDING
@@ -122,10 +185,10 @@ def test_smtp_deferral_is_retried_with_backoff_then_delivered():
         assert "451" in message.last_error
         assert message.next_attempt_at is not None
         assert timedelta(seconds=29) <= message.next_attempt_at - before <= timedelta(seconds=35)
-        assert run_pending_tasks() == 0  # not due yet
+        assert deliver() == 0  # not due yet
 
         fast_forward()
-        run_pending_tasks()
+        deliver()
 
     message.refresh_from_db()
     assert message.status == Status.SENT
@@ -137,7 +200,7 @@ def test_a_recipient_refused_by_the_smtp_server_fails_at_once():
     handler = RecordingSmtpHandler(refuse_recipients={"khong.ton.tai@example.vn"})
     with smtp_server(handler) as mailers, override_settings(MAILERS=mailers):
         message = send_email(to="khong.ton.tai@example.vn")
-        run_pending_tasks()
+        deliver()
 
     message.refresh_from_db()
     assert message.status == Status.FAILED
@@ -147,12 +210,12 @@ def test_a_recipient_refused_by_the_smtp_server_fails_at_once():
 def test_http_sms_gateway_503_is_retried_then_200_delivers():
     with http_sms_gateway([(503, {"error": "busy"}), (200, {"id": "gw-42"})], token="bi-mat") as gateway:
         message = notification_send(channel=Channel.SMS, to="0912345678", body="Đã thanh toán 50.000 đ", key="pay:7")
-        run_pending_tasks()
+        deliver()
         message.refresh_from_db()
         assert (message.status, message.attempts) == (Status.PENDING, 1)
 
         fast_forward()
-        run_pending_tasks()
+        deliver()
 
     message.refresh_from_db()
     assert (message.status, message.attempts) == (Status.SENT, 2)
@@ -175,7 +238,7 @@ def test_after_the_maximum_attempts_the_message_fails_with_the_last_error():
         message = notification_send(channel=Channel.SMS, to="0912345678", body="x", key="pay:8")
         delays = []
         for _ in range(3):
-            run_pending_tasks()
+            deliver()
             message.refresh_from_db()
             if message.next_attempt_at:
                 delays.append(round((message.next_attempt_at - clock.now()).total_seconds() / 10) * 10)
@@ -191,8 +254,8 @@ def test_after_the_maximum_attempts_the_message_fails_with_the_last_error():
 def test_http_sms_gateway_4xx_fails_at_once():
     with http_sms_gateway([(400, {"error": "invalid sender"})]) as gateway:
         message = notification_send(channel=Channel.SMS, to="0912345678", body="x", key="pay:9")
-        run_pending_tasks()
-        run_pending_tasks()
+        deliver()
+        deliver()
     assert len(gateway.requests) == 1
 
     message.refresh_from_db()
@@ -203,7 +266,7 @@ def test_http_sms_gateway_4xx_fails_at_once():
 def test_unreachable_http_gateway_is_retryable():
     with override_settings(SMS_BACKEND="http", SMS_GATEWAY_URL="http://127.0.0.1:9/api/send", SMS_GATEWAY_TOKEN="t"):
         message = notification_send(channel=Channel.SMS, to="0912345678", body="x", key="pay:10")
-        run_pending_tasks()
+        deliver()
 
     message.refresh_from_db()
     assert (message.status, message.attempts) == (Status.PENDING, 1)
@@ -212,32 +275,18 @@ def test_unreachable_http_gateway_is_retryable():
 
 def test_a_stale_sending_claim_is_reclaimed_by_the_sweep_and_delivered_once():
     message = notification_send(channel=Channel.SMS, to="0912345678", body="Biên lai đã phát hành", key="crash")
-    DBTaskResult.objects.all().delete()  # the worker took the task …
-    assert _claim(message.pk) is not None  # … claimed the message, and died before sending.
+    assert outbox_claim_due() != []  # a worker claimed the message, and died before sending
 
     assert outbox_sweep() == 0  # a fresh claim belongs to a live worker
+    assert deliver() == 0
     OutboxMessage.objects.filter(pk=message.pk).update(claimed_at=clock.now() - timedelta(minutes=10))
 
     assert outbox_sweep() == 1
-    run_pending_tasks()
+    deliver()
     outbox_sweep()
-    run_pending_tasks()
+    deliver()
 
     message.refresh_from_db()
     assert message.status == Status.SENT
     assert message.attempts == 2
     assert DevMessage.objects.filter(outbox_key="crash").count() == 1
-
-
-def test_a_pending_message_whose_task_was_lost_is_requeued_by_the_sweep():
-    message = notification_send(channel=Channel.SMS, to="0912345678", body="x", key="lost")
-    DBTaskResult.objects.all().delete()  # crash between commit and enqueue
-
-    assert outbox_sweep() == 0  # within the grace period: its task may simply not have run yet
-    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=clock.now() - timedelta(minutes=5))
-    assert outbox_sweep() == 1
-    assert outbox_sweep() == 0  # requeued once per grace period, not on every sweep
-
-    run_pending_tasks()
-    message.refresh_from_db()
-    assert message.status == Status.SENT

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 from django.db import connection, connections, transaction
-from django_tasks_db.models import DBTaskResult
 
 from civicpay.accounts.tests.factories import UserFactory
+from civicpay.notifications.delivery import outbox_claim_due
 from civicpay.notifications.models import Channel, OutboxMessage, Status
 from civicpay.notifications.selectors import portal_notifications_for, portal_unread_count
 from civicpay.notifications.services import notification_mark_read, notification_send
@@ -14,44 +14,38 @@ from civicpay.notifications.services import notification_mark_read, notification
 pytestmark = pytest.mark.django_db
 
 
-def test_same_key_twice_writes_one_message_and_queues_one_delivery(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        first = notification_send(
-            channel=Channel.SMS, to="0912345678", body="Hồ sơ H01 đã thanh toán", key="payment:1:sms"
-        )
-        second = notification_send(channel=Channel.SMS, to="0912345678", body="Nội dung khác", key="payment:1:sms")
+def test_same_key_twice_writes_one_message_due_once():
+    first = notification_send(channel=Channel.SMS, to="0912345678", body="Hồ sơ H01 đã thanh toán", key="payment:1:sms")
+    second = notification_send(channel=Channel.SMS, to="0912345678", body="Nội dung khác", key="payment:1:sms")
 
     assert second.pk == first.pk
     assert second.body == "Hồ sơ H01 đã thanh toán"
     assert OutboxMessage.objects.count() == 1
-    assert DBTaskResult.objects.filter(queue_name="notifications").count() == 1
+    assert [message.pk for message in outbox_claim_due()] == [first.pk]
 
 
-def test_nothing_is_queued_when_the_callers_transaction_rolls_back(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        try:
-            with transaction.atomic():
-                notification_send(channel=Channel.EMAIL, to="a@example.vn", body="x", key="rolled-back")
-                raise RuntimeError("payment failed")
-        except RuntimeError:
-            pass
+def test_nothing_is_due_when_the_callers_transaction_rolls_back():
+    try:
+        with transaction.atomic():
+            notification_send(channel=Channel.EMAIL, to="a@example.vn", body="x", key="rolled-back")
+            raise RuntimeError("payment failed")
+    except RuntimeError:
+        pass
 
-    assert callbacks == []
     assert not OutboxMessage.objects.exists()
-    assert not DBTaskResult.objects.exists()
+    assert outbox_claim_due() == []
 
 
-def test_portal_message_is_sent_at_once_and_never_queued(django_capture_on_commit_callbacks):
+def test_portal_message_is_sent_at_once_and_never_due_for_delivery():
     user = UserFactory.create()
-    with django_capture_on_commit_callbacks(execute=True):
-        message = notification_send(
-            channel=Channel.PORTAL, to="", subject="Thông báo thu phí", body="Hồ sơ cần thanh toán", key="p1", user=user
-        )
+    message = notification_send(
+        channel=Channel.PORTAL, to="", subject="Thông báo thu phí", body="Hồ sơ cần thanh toán", key="p1", user=user
+    )
 
     assert message.status == Status.SENT
     assert message.sent_at is not None
     assert message.to == user.email
-    assert not DBTaskResult.objects.exists()
+    assert outbox_claim_due() == []
 
 
 def test_portal_notifications_are_the_users_own_newest_first_and_can_be_marked_read():
