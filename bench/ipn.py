@@ -87,11 +87,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def postgres_bench_url(url: str) -> str:
-    """``postgres://u@h:5432/civicpay`` → ``postgres://u@h:5432/civicpay_ipnbench``."""
+def postgres_bench_url(url: str, suffix: str = "_ipnbench") -> str:
+    """``postgres://u@h:5432/civicpay`` → ``postgres://u@h:5432/civicpay_ipnbench`` (or another ``suffix``)."""
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "civicpay"
-    return urlunsplit(parts._replace(path=f"/{name}_ipnbench"))
+    return urlunsplit(parts._replace(path=f"/{name}{suffix}"))
 
 
 def main(argv: list[str]) -> int:
@@ -132,18 +132,19 @@ def main(argv: list[str]) -> int:
     return status
 
 
-def reset_database(backend: str, url: str) -> None:
+def reset_database(backend: str, url: str, *, suffix: str = "_ipnbench", sqlite_path: Path = SQLITE_PATH) -> None:
     """A fresh database each run: the SQLite file is deleted, the PostgreSQL ``*_ipnbench`` database
-    dropped and created again (connecting to the server's ``postgres`` database)."""
+    (or another benchmark's ``suffix``) dropped and created again (connecting to the server's ``postgres``
+    database)."""
     if backend == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        for ending in ("", "-wal", "-shm"):
+            Path(f"{sqlite_path}{ending}").unlink(missing_ok=True)
         return
     import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
-    if not name.endswith("_ipnbench"):
+    if not name.endswith(suffix):
         raise SystemExit(f"refusing to drop {name!r}: not a benchmark database")
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as connection:
