@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from civicpay.core.db.sqlite.base import DatabaseWrapper
+from civicpay.core.db.sqlite.base import CHECKPOINT_EVERY, DatabaseWrapper
 
 
 def wrapper(path: Path, alias: str, timeout: float = 5) -> Any:
@@ -169,3 +169,22 @@ def test_writers_of_another_process_queue_on_the_file_lock(database: Path) -> No
     assert whos[0] == "other process" and sorted(whos[1:]) == ["here-0", "here-1", "here-2"]
     for connection in here:
         connection.close()
+
+
+def test_the_write_ahead_log_is_copied_back_before_sqlite_would_do_it_inside_a_commit(tmp_path: Path) -> None:
+    """Each process checkpoints after every few write transactions, outside the queue, so the log never
+    grows to SQLite's own threshold (1,000 pages, ~4 MB), whose checkpoint runs inside a ``COMMIT``."""
+    path = tmp_path / "wal.sqlite3"
+    connection = wrapper(path, "wal")
+    connection.settings_dict["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE pages (body BLOB)")
+    for _ in range(10 * CHECKPOINT_EVERY):
+        connection._start_transaction_under_autocommit()
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO pages VALUES (%s)", [b"x" * 40_000])  # ~10 pages
+        connection.commit()
+
+    pages = Path(f"{path}-wal").stat().st_size // 4096  # the log's high-water mark (it is reused, not shrunk)
+    connection.close()
+    assert pages < 2.5 * 10 * CHECKPOINT_EVERY < 1000
