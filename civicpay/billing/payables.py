@@ -78,6 +78,7 @@ class BillingPayable:
                 request=request,
                 paid_at=payment.paid_at or payment.completed_at or clock.now(),
                 payment_reference=payment.reference,
+                savepoint=False,  # payments calls on_success in a savepoint and rolls it back on a refusal
             )
         except (AlreadyPaid, IllegalTransition) as refused:
             raise PayableRefused(refused.message) from refused

@@ -110,10 +110,11 @@ def receipt_issue(*, request: PaymentRequest, payment: Payment, already_locked: 
     """The receipt of the paid ``request``, issued once: a second call (a duplicate notification, a
     retry) returns the existing receipt. Call inside the transaction that marked the request paid;
     ``already_locked``: ``request`` is the row that transaction locked (``services._lock``), current, with
-    its agency, so it is not read again."""
+    its agency, so it is not read again, and that transaction owns what happens on an error: no savepoint
+    of its own (an error marks the caller's block for rollback, so a half-issued receipt never commits)."""
     if already_locked and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("already_locked needs the transaction that took the lock")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=not already_locked):
         # of=("self",): the request's row only, not its agency's (every receipt of the agency would queue on it).
         locked = (
             request

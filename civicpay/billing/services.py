@@ -193,11 +193,16 @@ def payment_request_cancel(*, request: PaymentRequest, by: User, reason: str) ->
     return locked
 
 
-def payment_request_mark_paid(*, request: PaymentRequest, paid_at: datetime, payment_reference: str) -> PaymentRequest:
+def payment_request_mark_paid(
+    *, request: PaymentRequest, paid_at: datetime, payment_reference: str, savepoint: bool = True
+) -> PaymentRequest:
     """Settle a request (called by payments once a provider confirms). Raises ``AlreadyPaid`` for a
     second payment (an overpayment the caller records) and ``IllegalTransition`` for a cancelled or
-    expired request (money for it must be refunded or re-applied, never silently accepted)."""
-    with transaction.atomic():
+    expired request (money for it must be refunded or re-applied, never silently accepted).
+
+    ``savepoint=False``: the caller runs this in a savepoint of its own that it rolls back when this
+    raises (payments' settlement does, around each payable), so a second one inside it is not needed."""
+    with transaction.atomic(savepoint=savepoint):
         locked = _lock(request)
         _check(locked, PaymentRequestStatus.PAID)
         locked.status = PaymentRequestStatus.PAID
