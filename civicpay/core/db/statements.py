@@ -14,7 +14,8 @@ They are not a second ORM: they know nothing of the rules, only a table and its 
 ``save()`` overrides and model signals. So they refuse a model that overrides ``save`` (unless it is named in
 ``allow_save_override`` because its override only guards what an insert never does) and a model with
 ``pre_save``/``post_save`` receivers when the statement runs. Used by the payment confirmation path
-(``payments.callbacks``, ``payments.services``, ``payments.ledger``) and the audit log.
+(``payments.callbacks``, ``payments.services``, ``payments.ledger``), the audit log, and the settlement
+(``payments.settlement``, billing's notice and receipt, the dossier owner).
 """
 
 from __future__ import annotations
