@@ -6,6 +6,7 @@ Billing knows its owner only as ``(owner_kind, owner_id)``; the owner app regist
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -117,12 +118,17 @@ class PaymentRequest(models.Model):
     def lines_by_kind(self) -> list[KindGroup]:
         """Lines grouped by fee kind in the order phí, lệ phí, nghĩa vụ tài chính, each with a subtotal
         (the notice prints them this way; the kinds are reported separately)."""
-        groups = {kind: KindGroup(kind=kind, label=str(label)) for kind, label in FeeKind.choices}
-        for line in self.lines.all():
-            group = groups.setdefault(line.kind, KindGroup(kind=line.kind, label=line.kind))
-            group.lines.append(line)
-            group.subtotal += line.amount
-        return [group for group in groups.values() if group.lines]
+        return lines_by_kind(self.lines.all())
+
+
+def lines_by_kind(lines: Iterable[PaymentRequestLine]) -> list[KindGroup]:
+    """``PaymentRequest.lines_by_kind`` of ``lines`` read some other way (in their order)."""
+    groups = {kind: KindGroup(kind=kind, label=str(label)) for kind, label in FeeKind.choices}
+    for line in lines:
+        group = groups.setdefault(line.kind, KindGroup(kind=line.kind, label=line.kind))
+        group.lines.append(line)
+        group.subtotal += line.amount
+    return [group for group in groups.values() if group.lines]
 
 
 class PaymentRequestLine(models.Model):

@@ -20,6 +20,7 @@ from civicpay.billing.receipts import receipt_issue
 from civicpay.billing.services import payment_request_mark_paid
 from civicpay.core import clock
 from civicpay.core.audit import audit_record
+from civicpay.core.db.statements import Select
 from civicpay.payments.errors import PayableRefused
 from civicpay.payments.ledger import revenue_account
 from civicpay.payments.types import PayableSpec, RevenueLine
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from civicpay.payments.models import Payment, PaymentItem
 
 PAYABLE_KIND = "billing.paymentrequest"
+_REQUEST = Select(PaymentRequest, where=("pk",))  # compiled once: read for every notice a payment settles
 
 
 def payables_for_requests(requests: Iterable[PaymentRequest]) -> list[PayableSpec]:
@@ -68,12 +70,15 @@ class BillingPayable:
     """Settles a payment request when payments confirms the money."""
 
     def on_success(self, *, item: PaymentItem, payment: Payment) -> None:
-        request = PaymentRequest.objects.get(pk=int(item.payable_id))
+        request = _REQUEST.get(int(item.payable_id))
+        if request is None:
+            raise PaymentRequest.DoesNotExist(f"Payment request {item.payable_id} does not exist")
         try:
             paid = payment_request_mark_paid(
                 request=request,
                 paid_at=payment.paid_at or payment.completed_at or clock.now(),
                 payment_reference=payment.reference,
+                savepoint=False,  # payments calls on_success in a savepoint and rolls it back on a refusal
             )
         except (AlreadyPaid, IllegalTransition) as refused:
             raise PayableRefused(refused.message) from refused

@@ -46,10 +46,11 @@ from django.utils.translation import gettext as _
 from weasyprint import HTML
 
 from civicpay.billing.errors import BillingError
-from civicpay.billing.models import PaymentRequest, PaymentRequestStatus, Receipt
+from civicpay.billing.models import PaymentRequest, PaymentRequestLine, PaymentRequestStatus, Receipt, lines_by_kind
 from civicpay.billing.registry import handler_for
 from civicpay.core import clock
 from civicpay.core.audit import audit_record
+from civicpay.core.db.statements import Insert, Select
 from civicpay.core.money import format_vnd, vnd_in_words
 from civicpay.core.sequences import next_value
 
@@ -99,21 +100,28 @@ def _number_scope(*, agency_id: int, series: str) -> str:
     return f"billing.receipt:{agency_id}:{series}"
 
 
+# Compiled once (core/db/statements.py): every settled fee notice runs them.
+_RECEIPTS_OF_REQUEST = Select(Receipt, where=("payment_request",), order_by=("-issued_at", "-id"))  # its ordering
+_LINES = Select(PaymentRequestLine, where=("request",), order_by=("position", "id"))  # its ordering
+_INSERT = Insert(Receipt, [field.name for field in Receipt._meta.concrete_fields if not field.primary_key])
+
+
 def receipt_issue(*, request: PaymentRequest, payment: Payment, already_locked: bool = False) -> Receipt:
     """The receipt of the paid ``request``, issued once: a second call (a duplicate notification, a
     retry) returns the existing receipt. Call inside the transaction that marked the request paid;
     ``already_locked``: ``request`` is the row that transaction locked (``services._lock``), current, with
-    its agency, so it is not read again."""
+    its agency, so it is not read again, and that transaction owns what happens on an error: no savepoint
+    of its own (an error marks the caller's block for rollback, so a half-issued receipt never commits)."""
     if already_locked and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("already_locked needs the transaction that took the lock")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=not already_locked):
         # of=("self",): the request's row only, not its agency's (every receipt of the agency would queue on it).
         locked = (
             request
             if already_locked
             else PaymentRequest.objects.select_for_update(of=("self",)).select_related("agency").get(pk=request.pk)
         )
-        existing = Receipt.objects.filter(payment_request=locked, replaced_at__isnull=True).first()
+        existing = next((r for r in _RECEIPTS_OF_REQUEST.all(locked.pk) if r.replaced_at is None), None)
         if existing is not None:
             return existing
         if locked.status != PaymentRequestStatus.PAID:
@@ -124,10 +132,10 @@ def receipt_issue(*, request: PaymentRequest, payment: Payment, already_locked: 
         number = next_value(scope=_number_scope(agency_id=locked.agency_id, series=series))
         lines = [
             {"kind": group.kind, "label": group.label, "description": line.description, "amount": line.amount}
-            for group in locked.lines_by_kind
+            for group in lines_by_kind(_LINES.all(locked.pk))
             for line in group.lines
         ]
-        receipt = Receipt.objects.create(
+        receipt = Receipt(
             agency=locked.agency,
             payment_request=locked,
             template_code=receipt_template_code(),
@@ -145,6 +153,7 @@ def receipt_issue(*, request: PaymentRequest, payment: Payment, already_locked: 
             paid_at=paid_at,
             issued_at=issued_at,
         )
+        _INSERT.add(receipt)
         audit_record(
             actor=None,
             action="receipt.issued",

@@ -22,6 +22,7 @@ from civicpay.billing.registry import handler_for
 from civicpay.billing.types import LineInput
 from civicpay.core import clock
 from civicpay.core.audit import audit_record
+from civicpay.core.db.statements import Select, Update
 from civicpay.core.sequences import next_value
 
 if TYPE_CHECKING:
@@ -45,13 +46,19 @@ def _snapshot(request: PaymentRequest) -> dict[str, object]:
     return {"status": request.status, "total": request.total, "number": request.number}
 
 
+# Compiled once (core/db/statements.py): a payment's settlement runs these for every fee notice it pays.
+_LOCKED = Select(PaymentRequest, where=("pk",), related=("agency", "payer_user"), for_update=True)
+_SAVE_PAID = Update(PaymentRequest, ["status", "paid_at", "payment_reference"])
+
+
 def _lock(request: PaymentRequest) -> PaymentRequest:
     """Lock the owner, then the request (the one lock order, see registry). The request comes with its
     agency and payer (the receipt and the owner's notices need them); only its own row is locked."""
     handler_for(request.owner_kind).lock_owner(request)
-    return (
-        PaymentRequest.objects.select_for_update(of=("self",)).select_related("agency", "payer_user").get(pk=request.pk)
-    )
+    locked = _LOCKED.get(request.pk)
+    if locked is None:
+        raise PaymentRequest.DoesNotExist(f"Payment request {request.pk} does not exist")
+    return locked
 
 
 def payment_request_number() -> str:
@@ -186,17 +193,22 @@ def payment_request_cancel(*, request: PaymentRequest, by: User, reason: str) ->
     return locked
 
 
-def payment_request_mark_paid(*, request: PaymentRequest, paid_at: datetime, payment_reference: str) -> PaymentRequest:
+def payment_request_mark_paid(
+    *, request: PaymentRequest, paid_at: datetime, payment_reference: str, savepoint: bool = True
+) -> PaymentRequest:
     """Settle a request (called by payments once a provider confirms). Raises ``AlreadyPaid`` for a
     second payment (an overpayment the caller records) and ``IllegalTransition`` for a cancelled or
-    expired request (money for it must be refunded or re-applied, never silently accepted)."""
-    with transaction.atomic():
+    expired request (money for it must be refunded or re-applied, never silently accepted).
+
+    ``savepoint=False``: the caller runs this in a savepoint of its own that it rolls back when this
+    raises (payments' settlement does, around each payable), so a second one inside it is not needed."""
+    with transaction.atomic(savepoint=savepoint):
         locked = _lock(request)
         _check(locked, PaymentRequestStatus.PAID)
         locked.status = PaymentRequestStatus.PAID
         locked.paid_at = paid_at
         locked.payment_reference = payment_reference
-        locked.save(update_fields=["status", "paid_at", "payment_reference"])
+        _SAVE_PAID.save(locked)
         audit_record(
             actor=None,
             action="payment_request.paid",

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicpay.core import clock
 from civicpay.core.audit import audit_record
+from civicpay.core.db.statements import Insert, Select, Update
 from civicpay.core.money import format_vnd
 from civicpay.dossiers.models import Dossier, DossierStatus, DossierStatusChange, FeeStatus
 from civicpay.dossiers.states import check_fee_transition, check_transition
@@ -17,6 +19,13 @@ from civicpay.notifications.services import notification_send
 
 if TYPE_CHECKING:
     from civicpay.billing.models import PaymentRequest
+
+# Compiled once (core/db/statements.py): a payment's settlement runs them for every dossier it pays.
+# The dossier row alone: the notices go to the request's payer, so nothing is joined (a joined applicant
+# row would also be locked on PostgreSQL and serialise every payment of one payer).
+_LOCKED = Select(Dossier, where=("pk",), for_update=True)
+_SAVE_STATUS = Update(Dossier, ["status", "fee_status", "updated_at"])
+_INSERT_STATUS_CHANGE = Insert(DossierStatusChange, ["dossier", "from_status", "to_status", "at", "by", "note"])
 
 
 def dossier_portal_path(code: str) -> str:
@@ -31,9 +40,15 @@ class DossierPaymentOwner:
     """Keeps a dossier's fee status (and status, while it waits for payment) in step with its notice."""
 
     def _locked(self, request: PaymentRequest) -> Dossier:
-        # The dossier row alone: the notices go to the request's payer, so nothing is joined (a joined
-        # applicant row would also be locked on PostgreSQL and serialise every payment of one payer).
-        return Dossier.objects.select_for_update().get(pk=request.owner_id)
+        dossier = _LOCKED.get(request.owner_id)
+        if dossier is None:
+            raise Dossier.DoesNotExist(f"Dossier {request.owner_id} does not exist")
+        return dossier
+
+    def _save_status(self, dossier: Dossier) -> None:
+        """``dossier.save(update_fields=["status", "fee_status", "updated_at"])``, ``auto_now`` included."""
+        dossier.updated_at = timezone.now()
+        _SAVE_STATUS.save(dossier)
 
     def lock_owner(self, request: PaymentRequest) -> None:
         self._locked(request)
@@ -52,16 +67,18 @@ class DossierPaymentOwner:
         if to_status != dossier.status:
             check_transition(dossier.status, to_status)
         # The timeline shows the payment even when the status stays (received before payment).
-        DossierStatusChange.objects.create(
-            dossier=dossier,
-            from_status=dossier.status,
-            to_status=to_status,
-            at=request.paid_at or clock.now(),
-            note=note,
+        _INSERT_STATUS_CHANGE.add(
+            DossierStatusChange(
+                dossier=dossier,
+                from_status=dossier.status,
+                to_status=to_status,
+                at=request.paid_at or clock.now(),
+                note=note,
+            )
         )
         dossier.status = to_status
         dossier.fee_status = FeeStatus.PAID
-        dossier.save(update_fields=["status", "fee_status", "updated_at"])
+        self._save_status(dossier)
         audit_record(
             actor=None,
             action="dossier.paid",
@@ -98,7 +115,7 @@ class DossierPaymentOwner:
                 note=note,
             )
             dossier.status = DossierStatus.SUBMITTED
-        dossier.save(update_fields=["status", "fee_status", "updated_at"])
+        self._save_status(dossier)
         audit_record(
             actor=request.cancelled_by,
             action=action,

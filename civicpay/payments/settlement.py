@@ -34,11 +34,12 @@ from django.utils.translation import gettext as _
 
 from civicpay.core import clock
 from civicpay.core.audit import audit_record
+from civicpay.core.db.statements import Select, Update
 from civicpay.core.money import format_vnd
 from civicpay.notifications.services import notification_send
 from civicpay.payments.errors import PayableRefused
 from civicpay.payments.ledger import Posting, ledger_post, refund_due_account
-from civicpay.payments.models import SUCCESS_STATUSES, ItemOutcome, Payment
+from civicpay.payments.models import SUCCESS_STATUSES, ItemOutcome, Payment, PaymentItem
 from civicpay.payments.providers.base import provider_get
 from civicpay.payments.registry import payable_handler
 from civicpay.payments.services import flag_for_reconciliation
@@ -46,19 +47,21 @@ from civicpay.payments.states import PaymentStatus
 
 logger = logging.getLogger(__name__)
 
+# The settlement's own statements, compiled once (core/db/statements.py; docs/performance.md). The payment
+# comes with its payer's user (for the messages); only the payment's row is locked.
+_PAYMENT_LOCKED = Select(Payment, where=("pk",), related=("payer_user",), for_update=True)
+_PAYMENT_LOCKED_OR_SKIPPED = Select(Payment, where=("pk",), related=("payer_user",), for_update=True, skip_locked=True)
+_ITEMS = Select(PaymentItem, where=("payment",), order_by=("position", "id"))  # PaymentItem's ordering
+_SAVE_OUTCOME = Update(PaymentItem, ["outcome"])
+_SAVE_SETTLED = Update(Payment, ["settled_at"])
+
 
 def payment_settle(*, payment_id: int, skip_locked: bool = False) -> str:
     """Settle the payables of the successful payment ``payment_id`` once; see the module docstring.
     Returns what it did: ``settled``, ``already``, ``missing``, ``not_successful``, or ``busy`` (with
     ``skip_locked``: another worker holds the payment)."""
     with transaction.atomic():
-        # The payer's user comes with it (for the messages); only the payment row is locked.
-        payment = (
-            Payment.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-            .select_related("payer_user")
-            .filter(pk=payment_id)
-            .first()
-        )
+        payment = (_PAYMENT_LOCKED_OR_SKIPPED if skip_locked else _PAYMENT_LOCKED).get(payment_id)
         if payment is None:
             if skip_locked and Payment.objects.filter(pk=payment_id).exists():
                 return "busy"
@@ -70,7 +73,8 @@ def payment_settle(*, payment_id: int, skip_locked: bool = False) -> str:
             return "not_successful"
         corrections: list[Posting] = []
         overpaid: list[str] = []
-        for item in payment.items.all():
+        for item in _ITEMS.all(payment.pk):
+            PaymentItem.payment.field.set_cached_value(item, payment)  # as payment.items.all() would
             if item.outcome != ItemOutcome.PENDING:
                 continue
             handler = payable_handler(item.payable_kind)
@@ -87,10 +91,10 @@ def payment_settle(*, payment_id: int, skip_locked: bool = False) -> str:
                 overpaid.append(f"{item.reference}: {refused.reason}")
                 continue
             item.outcome = ItemOutcome.SETTLED
-            item.save(update_fields=["outcome"])
+            _SAVE_OUTCOME.save(item)
         payment.settled_at = clock.now()
-        fields = ["settled_at"]
         if overpaid:
+            fields = ["settled_at"]
             fields += flag_for_reconciliation(
                 payment, _("Thanh toán thừa, cần hoàn tiền: %(items)s") % {"items": "; ".join(overpaid)}
             )
@@ -101,7 +105,9 @@ def payment_settle(*, payment_id: int, skip_locked: bool = False) -> str:
                 postings=corrections,
                 payment=payment,
             )
-        payment.save(update_fields=fields)
+            payment.save(update_fields=fields)
+        else:
+            _SAVE_SETTLED.save(payment)
         audit_record(
             actor=None,
             action="payment.settled",

@@ -14,7 +14,8 @@ They are not a second ORM: they know nothing of the rules, only a table and its 
 ``save()`` overrides and model signals. So they refuse a model that overrides ``save`` (unless it is named in
 ``allow_save_override`` because its override only guards what an insert never does) and a model with
 ``pre_save``/``post_save`` receivers when the statement runs. Used by the payment confirmation path
-(``payments.callbacks``, ``payments.services``, ``payments.ledger``) and the audit log.
+(``payments.callbacks``, ``payments.services``, ``payments.ledger``), the audit log, and the settlement
+(``payments.settlement``, billing's notice and receipt, the dossier owner).
 """
 
 from __future__ import annotations
@@ -53,12 +54,16 @@ class _Statement:
     def _column(self, connection: BaseDatabaseWrapper, name: str) -> str:
         return connection.ops.quote_name(_column_name(self._field(name)))
 
-    def _where(self, connection: BaseDatabaseWrapper, names: Sequence[str], values: Sequence[Any]) -> str:
+    def _where(
+        self, connection: BaseDatabaseWrapper, names: Sequence[str], values: Sequence[Any], *, qualify: bool = False
+    ) -> str:
         """``a = %s AND b IN (%s, %s)``: a list or tuple value is matched with ``IN`` (an empty one matches
-        nothing). ``None`` is refused: ``= NULL`` would silently match nothing; use the ORM's ``isnull``."""
+        nothing). ``None`` is refused: ``= NULL`` would silently match nothing; use the ORM's ``isnull``.
+        ``qualify``: columns named with their table (``"t"."a"``)."""
+        prefix = f"{self._table(connection)}." if qualify else ""
         parts = []
         for name, value in zip(names, values, strict=True):
-            column = self._column(connection, name)
+            column = prefix + self._column(connection, name)
             if isinstance(value, list | tuple):
                 parts.append(f"{column} IN ({', '.join(['%s'] * len(value))})" if value else "1 = 0")
             else:
@@ -194,10 +199,16 @@ class Update(_Statement):
 
 
 class Select(_Statement):
-    """``SELECT <columns> FROM <table> WHERE <where> [ORDER BY …] [LIMIT …] [FOR UPDATE]``.
+    """``SELECT <columns> FROM <table> [JOIN …] WHERE <where> [ORDER BY …] [LIMIT …] [FOR UPDATE …]``.
 
-    ``fields=None`` reads every concrete field and ``get`` returns a model instance; otherwise ``rows``
-    returns tuples of the named fields. Values are converted as the ORM converts them.
+    ``fields=None`` reads every concrete field and ``get`` / ``all`` return model instances; otherwise
+    ``rows`` returns tuples of the named fields. Values are converted as the ORM converts them.
+
+    ``related`` (with ``fields=None``): forward foreign keys read in the same statement, like
+    ``select_related`` — joined as the ORM joins them (``INNER`` when the key cannot be null, else
+    ``LEFT OUTER``), each related row cached on the instance. ``for_update`` locks this table's rows only
+    (``FOR UPDATE OF``, like ``select_for_update(of=("self",))``), ``skip_locked`` skips rows another
+    transaction holds (on databases with row locks; SQLite has neither and runs the plain ``SELECT``).
     """
 
     def __init__(
@@ -206,17 +217,31 @@ class Select(_Statement):
         *,
         where: Sequence[str],
         fields: Sequence[str] | None = None,
+        related: Sequence[str] = (),
         order_by: Sequence[str] = (),
         limit: int | None = None,
         for_update: bool = False,
+        skip_locked: bool = False,
     ) -> None:
         super().__init__(model, allow_save_override=True)  # reads never save
+        if related and fields is not None:
+            raise TypeError("related rows come with instances: leave fields out")
+        if skip_locked and not for_update:
+            raise TypeError("skip_locked needs for_update")
         self.instances = fields is None
         self.fields = list(self.meta.concrete_fields) if fields is None else [self._field(name) for name in fields]
+        self.related = [self._foreign_key(name) for name in related]
         self.where = tuple(where)
         self.order_by = tuple(order_by)
         self.limit = limit
         self.for_update = for_update
+        self.skip_locked = skip_locked
+
+    def _foreign_key(self, name: str) -> models.ForeignKey[Any, Any]:
+        field = self.meta.get_field(name)
+        if not isinstance(field, models.ForeignKey):
+            raise TypeError(f"{self.meta.label}.{name} is not a foreign key")
+        return field
 
     def _compile(
         self, connection: BaseDatabaseWrapper, where: Sequence[Any]
@@ -225,12 +250,26 @@ class Select(_Statement):
         compiled = self._compiled.get(key)
         if compiled is None:
             quote = connection.ops.quote_name
-            columns = ", ".join(quote(_column_name(field)) for field in self.fields)
-            where_sql = self._where(connection, self.where, where)
-            sql = f"SELECT {columns} FROM {self._table(connection)} WHERE {where_sql}"  # noqa: S608 (as Insert)
+            table = self._table(connection)
+            # Columns are qualified by their table, so a joined table's ``id`` is never ambiguous.
+            columns = [(self.meta.db_table, field) for field in self.fields]
+            joins = []
+            for index, fk in enumerate(self.related):
+                alias = f"{self.meta.db_table}_r{index}"
+                target = fk.related_model._meta
+                join = "LEFT OUTER JOIN" if fk.null else "INNER JOIN"
+                target_column = quote(_column_name(fk.target_field))
+                joins.append(
+                    f" {join} {quote(target.db_table)} {quote(alias)}"
+                    f" ON ({quote(alias)}.{target_column} = {table}.{quote(_column_name(fk))})"
+                )
+                columns += [(alias, field) for field in target.concrete_fields]
+            select = ", ".join(f"{quote(alias)}.{quote(_column_name(field))}" for alias, field in columns)
+            where_sql = self._where(connection, self.where, where, qualify=True)
+            sql = f"SELECT {select} FROM {table}{''.join(joins)} WHERE {where_sql}"  # noqa: S608 (as Insert)
             if self.order_by:
                 order = ", ".join(
-                    f"{self._column(connection, name.lstrip('-'))}{' DESC' if name.startswith('-') else ''}"
+                    f"{table}.{self._column(connection, name.lstrip('-'))}{' DESC' if name.startswith('-') else ''}"
                     for name in self.order_by
                 )
                 sql += f" ORDER BY {order}"
@@ -238,9 +277,17 @@ class Select(_Statement):
                 sql += f" LIMIT {int(self.limit)}"
             if self.for_update and connection.features.has_select_for_update:
                 sql += " FOR UPDATE"
+                if self.related:  # like of=("self",): a joined row (a payer, an agency) is not locked
+                    if not connection.features.has_select_for_update_of:
+                        raise DatabaseError(f"{connection.vendor} cannot lock one table of a join")
+                    sql += f" OF {table}"
+                if self.skip_locked:
+                    if not connection.features.has_select_for_update_skip_locked:
+                        raise DatabaseError(f"{connection.vendor} cannot skip locked rows")
+                    sql += " SKIP LOCKED"
             converters = []  # (position, column, the ORM's converters for it) where there are any
-            for index, field in enumerate(self.fields):
-                column = field.get_col(self.meta.db_table)
+            for index, (alias, field) in enumerate(columns):
+                column = field.get_col(alias)
                 chain = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
                 if chain:
                     converters.append((index, column, chain))
@@ -264,12 +311,31 @@ class Select(_Statement):
             result.append(tuple(values))
         return result
 
+    def all(self, *where: Any) -> list[Any]:
+        """Every matching row as a model instance (``fields=None``), its ``related`` rows cached on it."""
+        if not self.instances:
+            raise TypeError("all() needs a statement that reads every field")
+        alias = (router.db_for_write if self.for_update else router.db_for_read)(self.model) or "default"
+        names = [field.attname for field in self.fields]
+        instances = []
+        for row in self.rows(*where):
+            instance = self.model.from_db(alias, names, row[: len(names)])
+            start = len(names)
+            for fk in self.related:
+                target = fk.related_model._meta
+                values = row[start : start + len(target.concrete_fields)]
+                start += len(target.concrete_fields)
+                # A LEFT OUTER JOIN that found nothing: the key is null, and so is the related object.
+                related = (
+                    None
+                    if values[target.concrete_fields.index(target.pk)] is None
+                    else fk.related_model.from_db(alias, [field.attname for field in target.concrete_fields], values)
+                )
+                fk.set_cached_value(instance, related)
+            instances.append(instance)
+        return instances
+
     def get(self, *where: Any) -> Any:
         """The first matching row as a model instance (``fields=None``), or ``None``."""
-        if not self.instances:
-            raise TypeError("get() needs a statement that reads every field")
-        rows = self.rows(*where)
-        if not rows:
-            return None
-        alias = (router.db_for_write if self.for_update else router.db_for_read)(self.model) or "default"
-        return self.model.from_db(alias, [field.attname for field in self.fields], rows[0])
+        found = self.all(*where)
+        return found[0] if found else None

@@ -13,6 +13,7 @@ from django.db.models.signals import pre_save
 from civicpay.accounts.tests.factories import UserFactory
 from civicpay.core.db.statements import Insert, Select, Update
 from civicpay.core.models import AuditEntry, Sequence
+from civicpay.core.tests.locks import attempt_while_held, skip_without_row_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +160,46 @@ def test_a_locking_select_asks_for_the_row_lock_where_the_database_has_row_locks
     with transaction.atomic(), connection.execute_wrapper(collect):
         assert locked.get("s").value == 1
     assert collect.sql[0].endswith("FOR UPDATE") == connection.features.has_select_for_update
+
+
+AUDIT_WITH_ACTOR = Select(AuditEntry, where=("target_id",), related=("actor",), order_by=("id",))
+
+
+def test_related_rows_come_with_the_instances_as_select_related_would_bring_them() -> None:
+    user = UserFactory.create(full_name="Trần Thị B")
+    at = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    INSERT_AUDIT.one(*_audit_values(user.pk, at))
+    INSERT_AUDIT.one(*_audit_values(None, at))  # no actor: the outer join finds nothing
+
+    collect = _Collect()
+    with connection.execute_wrapper(collect):
+        with_actor, without = AUDIT_WITH_ACTOR.all("42")
+        assert with_actor.actor == user and with_actor.actor.full_name == "Trần Thị B"
+        assert without.actor is None
+    assert len(collect.sql) == 1  # one statement, nothing loaded lazily afterwards
+
+    orm = AuditEntry.objects.select_related("actor").get(pk=with_actor.pk)
+    for field in type(user)._meta.concrete_fields:
+        assert getattr(with_actor.actor, field.attname) == getattr(orm.actor, field.attname), field.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_select_with_related_rows_locks_its_own_rows_only() -> None:
+    skip_without_row_locks()
+    user = UserFactory.create()
+    pk = INSERT_AUDIT.one(*_audit_values(user.pk, datetime(2026, 12, 4, 10, 0, tzinfo=UTC)))
+    locking = Select(AuditEntry, where=("pk",), related=("actor",), for_update=True)
+    skipping = Select(AuditEntry, where=("pk",), for_update=True, skip_locked=True)
+
+    def other() -> tuple[object, object]:
+        with transaction.atomic():
+            actor = type(user).objects.select_for_update(nowait=True).get(pk=user.pk)  # not locked: no wait
+            return actor, skipping.get(pk)
+
+    actor, skipped = attempt_while_held(lambda: locking.get(pk), other)
+
+    assert actor == user
+    assert skipped is None  # the audit row is held: skipped, not waited for
 
 
 class _Collect:

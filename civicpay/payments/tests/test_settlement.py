@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from civicpay.accounts.tests.factories import UserFactory
 from civicpay.core.audit import audit_trail
 from civicpay.core.tests.locks import attempt_while_held, skip_without_row_locks
 from civicpay.notifications.models import OutboxMessage
@@ -109,3 +110,21 @@ def test_settling_again_or_a_payment_that_did_not_succeed_changes_nothing(payabl
     assert payment_settle(payment_id=started.pk) == "settled"
     assert payment_settle(payment_id=started.pk) == "already"
     assert payable.success_calls == 1 and OutboxMessage.objects.count() == 2
+
+
+def test_the_payers_messages_belong_to_the_payers_account_when_there_is_one(payable: RecordingPayable) -> None:
+    user = UserFactory.create()
+    with_account = make_payment(user=user)
+    without = make_payment(replace(spec(), payable_id="2"))
+    for payment in (with_account, without):
+        succeed(payment)
+
+    assert payments_settle_pending() == 2
+
+    def owners(payment: Payment) -> dict[str, int | None]:
+        messages = OutboxMessage.objects.filter(key__startswith=f"payment:{payment.reference}:success:")
+        return {message.channel: message.user_id for message in messages}
+
+    assert owners(with_account) == {"sms": user.pk, "email": user.pk}
+    assert owners(without) == {"sms": None, "email": None}
+    assert {item.outcome for item in PaymentItem.objects.all()} == {ItemOutcome.SETTLED}
