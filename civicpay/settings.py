@@ -60,6 +60,8 @@ if PRODUCTION:
         raise ImproperlyConfigured("Production profile refuses to start: " + "; ".join(problems))
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers probe the process over plain HTTP behind the TLS proxy (civicpay/core/health.py).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -215,6 +217,14 @@ TASKS = {
         "QUEUES": ["default", "sandbox"],
     }
 }
+# Health checks (civicpay/core/health.py, docs/operations.md "Monitoring"). A queue whose oldest due item
+# has waited this long is a warning / a failure; a worker not heard from for this long is lost.
+HEALTH_LAG_WARN_SECONDS = env.int("HEALTH_LAG_WARN_SECONDS", default=60)
+HEALTH_LAG_FAIL_SECONDS = env.int("HEALTH_LAG_FAIL_SECONDS", default=600)
+HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=60)
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10.0)
+# Bearer token for GET /status from monitoring (platform staff signed in need none). Empty: staff only.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 
 # --- Accounts and authentication ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

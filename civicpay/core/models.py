@@ -68,3 +68,28 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} = {self.value}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker process (``manage.py civicpay_worker``) saying it is alive.
+
+    Written by the worker loop when it starts, every ``WORKER_HEARTBEAT_SECONDS`` while it runs, and once
+    more when it stops cleanly (``stopped_at``). A row whose ``seen_at`` is old and ``stopped_at`` empty is a
+    worker that died. Read by the ``workers`` health check (``civicpay.core.health``): with no live worker,
+    successful payments are not settled and no message is delivered.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    queues = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tiến trình nền")
+        verbose_name_plural = _("tiến trình nền")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.hostname}:{self.pid})"

@@ -34,6 +34,8 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from civicpay.core.health import Heartbeat
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKEND = "default"
@@ -167,13 +169,18 @@ def run_worker_loop(
     queue_names: list[str] | None = None,
     interval: float = 1.0,
     worker_id: str | None = None,
+    beat: bool = True,
 ) -> None:
-    """Run tasks and periodic jobs until ``stop`` is set. A task in progress is always finished."""
+    """Run tasks and periodic jobs until ``stop`` is set. A task in progress is always finished.
+    With ``beat`` the worker records a heartbeat (``WorkerHeartbeat``) for the health checks."""
     worker = _make_worker(queue_names, worker_id)
+    heartbeat = Heartbeat(worker.worker_id, list(worker.queue_names)) if beat else None
     logger.info("Worker %s started (queues: %s)", worker.worker_id, ",".join(worker.queue_names))
     while not stop.is_set():
         close_old_connections()
         try:
+            if heartbeat:
+                heartbeat.beat()  # the "workers" health check (civicpay/core/health.py)
             ran_task = _run_one(worker)
             run_periodic_jobs()
         except Exception:
@@ -182,6 +189,11 @@ def run_worker_loop(
             ran_task = False
         if not ran_task and not periodic_work_waiting():
             stop.wait(interval)
+    if heartbeat:
+        try:
+            heartbeat.stop()
+        except Exception:  # the database is gone: the heartbeat simply goes stale
+            logger.exception("Could not record that worker %s stopped", worker.worker_id)
     close_old_connections()
     logger.info("Worker %s stopped", worker.worker_id)
 

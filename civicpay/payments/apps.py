@@ -23,3 +23,10 @@ class PaymentsConfig(AppConfig):
         from civicpay.payments.settlement import payments_settle_pending
 
         register_periodic("payments.settle", every_seconds=0.2, func=payments_settle_pending, drains=True)
+        # Health checks of the payment queues (civicpay/payments/health.py).
+        from civicpay.core.health import register_check
+        from civicpay.payments.health import overdue_check, reconciliation_check, settlement_check
+
+        register_check("payments.settlement", settlement_check)
+        register_check("payments.overdue", overdue_check)
+        register_check("payments.reconciliation", reconciliation_check)

@@ -151,6 +151,7 @@ def test_civicpay_worker_command_delivers_and_stops_cleanly_on_sigterm(tmp_path:
     )
     subprocess.run([*manage, "shell", "-v", "0", "-c", enqueue], env=env, check=True, timeout=60)
 
+    health = [*manage, "civicpay_health", "--check", "workers", "--skip-checks"]
     process = subprocess.Popen(
         [*manage, "civicpay_worker", "--interval", "0.1", "--skip-checks"],
         env=env,
@@ -164,6 +165,8 @@ def test_civicpay_worker_command_delivers_and_stops_cleanly_on_sigterm(tmp_path:
             time.sleep(0.2)
             with sqlite3.connect(tmp_path / "worker.sqlite3") as db:
                 delivered = db.execute("SELECT count(*) FROM notifications_devmessage").fetchone()[0]
+        # While it runs, its heartbeat makes the "workers" health check pass (exit 0).
+        running = subprocess.run(health, env=env, capture_output=True, timeout=60)
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=15)
     finally:
@@ -173,3 +176,10 @@ def test_civicpay_worker_command_delivers_and_stops_cleanly_on_sigterm(tmp_path:
     assert delivered == 1
     assert process.returncode == 0
     assert b"stopped" in output
+    assert running.returncode == 0, running.stdout
+    assert "1 tiến trình nền đang chạy" in running.stdout.decode()
+    # Stopped cleanly: it said so, and no worker is left to settle payments → critical (exit 2).
+    with sqlite3.connect(tmp_path / "worker.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM core_workerheartbeat WHERE stopped_at IS NOT NULL").fetchone()[0] == 1
+    stopped = subprocess.run(health, env=env, capture_output=True, timeout=60)
+    assert stopped.returncode == 2, stopped.stdout

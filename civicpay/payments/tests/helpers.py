@@ -8,12 +8,15 @@ from typing import Any
 
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from civicpay.core import clock
 from civicpay.payments.errors import PayableRefused
 from civicpay.payments.models import Payment, PaymentItem
 from civicpay.payments.providers import vnpay_protocol as vnp
-from civicpay.payments.services import payment_create, payment_start
+from civicpay.payments.providers.base import Outcome
+from civicpay.payments.services import payment_create, payment_record_outcome, payment_start
+from civicpay.payments.states import PaymentStatus
 from civicpay.payments.types import PayableSpec, RevenueLine
 
 TEST_KIND = "test.payable"
@@ -76,6 +79,20 @@ def make_payment(*specs: PayableSpec, start: bool = True, user: Any = None, **ov
         payment_start(payment=payment, client_ip="203.0.113.5")
         payment.refresh_from_db()
     return payment
+
+
+def succeed(payment: Payment) -> None:
+    """The gateway confirms ``payment`` (as an IPN would, without the HTTP)."""
+    outcome = Outcome(
+        provider="vnpay",
+        reference=payment.reference,
+        amount=payment.amount,
+        status=PaymentStatus.SUCCESS,
+        code="00",
+        transaction_no="14422574",
+        paid_at=timezone.now(),
+    )
+    payment_record_outcome(payment=payment, outcome=outcome, source="ipn")
 
 
 def signed(params: dict[str, str], secret: str | None = None) -> dict[str, str]:

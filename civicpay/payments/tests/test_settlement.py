@@ -14,27 +14,12 @@ from civicpay.core.audit import audit_trail
 from civicpay.core.tests.locks import attempt_while_held, skip_without_row_locks
 from civicpay.notifications.models import OutboxMessage
 from civicpay.payments.models import ItemOutcome, Payment, PaymentItem
-from civicpay.payments.providers.base import Outcome
 from civicpay.payments.registry import register_payable
-from civicpay.payments.services import payment_record_outcome
 from civicpay.payments.settlement import payment_settle, payments_settle_pending, settlement_grace
 from civicpay.payments.states import PaymentStatus
-from civicpay.payments.tests.helpers import RecordingPayable, make_payment, spec
+from civicpay.payments.tests.helpers import RecordingPayable, make_payment, spec, succeed
 
 pytestmark = pytest.mark.django_db
-
-
-def succeed(payment: Payment) -> None:
-    outcome = Outcome(
-        provider="vnpay",
-        reference=payment.reference,
-        amount=payment.amount,
-        status=PaymentStatus.SUCCESS,
-        code="00",
-        transaction_no="14422574",
-        paid_at=timezone.now(),
-    )
-    payment_record_outcome(payment=payment, outcome=outcome, source="ipn")
 
 
 class Crashing(RecordingPayable):
