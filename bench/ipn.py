@@ -561,11 +561,18 @@ def settlement_worker(
     if handler != "civicpay" or args.settle != "beside":
         yield None
         return
+    from civicpay.core.models import WorkerHeartbeat
+
     log = BENCH_DIR / "ipn-worker.log"
     command = [sys.executable, "manage.py", "civicpay_worker", "--queues", "default", "--interval", "0.2"]
     with log.open("w") as output:
         worker = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=output)
         try:
+            deadline = time.monotonic() + 60
+            while not WorkerHeartbeat.objects.filter(pid=worker.pid, stopped_at__isnull=True).exists():
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the settlement worker did not start: see {log.relative_to(ROOT)}")
+                time.sleep(0.1)
             yield worker
         finally:
             worker.send_signal(signal.SIGTERM)
@@ -635,17 +642,21 @@ def serve_and_fire(
 ) -> RunResult:
     log = BENCH_DIR / f"ipn-gunicorn-{handler}.log"
     queue = deque(requests)
-    with gunicorn(HANDLERS[handler], args, env=env, log=log) as (port, server):
+    # The worker is started (and has beaten) before the warm-up, as in a deployment where it is already
+    # running: its start-up (imports, checks) is not part of the timed run.
+    with (
+        gunicorn(HANDLERS[handler], args, env=env, log=log) as (port, server),
+        settlement_worker(handler, args, env=env) as worker,
+    ):
         warmup = RunResult(handler)
         asyncio.run(fire(port, queue, warmup, concurrency=args.concurrency, seconds=60, limit=args.warmup))
         time.sleep(0.5)
         result = RunResult(handler, load_before=os.getloadavg()[0])
-        with settlement_worker(handler, args, env=env) as worker:
-            cpu_before = server_cpu_seconds(server.pid)
-            worker_before = server_cpu_seconds(worker.pid) if worker else 0.0
-            asyncio.run(fire(port, queue, result, concurrency=args.concurrency, seconds=args.seconds))
-            result.server_cpu_seconds = server_cpu_seconds(server.pid) - cpu_before
-            result.worker_cpu_seconds = server_cpu_seconds(worker.pid) - worker_before if worker else 0.0
+        cpu_before = server_cpu_seconds(server.pid)
+        worker_before = server_cpu_seconds(worker.pid) if worker else 0.0
+        asyncio.run(fire(port, queue, result, concurrency=args.concurrency, seconds=args.seconds))
+        result.server_cpu_seconds = server_cpu_seconds(server.pid) - cpu_before
+        result.worker_cpu_seconds = server_cpu_seconds(worker.pid) - worker_before if worker else 0.0
     # The checks cover the warm-up's payments too; the figures only the timed run.
     result.fired = warmup.fired + result.fired
     result.errors += warmup.errors
