@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from civicpay.core.db.sqlite import base as sqlite_base
 from civicpay.core.db.sqlite.base import CHECKPOINT_EVERY, DatabaseWrapper
 
 
@@ -127,19 +128,24 @@ connection.close()
 """
 
 
-def test_writers_of_another_process_queue_on_the_file_lock(database: Path) -> None:
-    """Threads of one process queue among themselves first; the file lock orders them with other processes."""
+def writer_in_another_process(database: Path) -> Any:
+    """A process that begins a write, prints "held", and commits when told on its stdin (a ``Popen``)."""
     import subprocess
     import sys
 
     from django.conf import settings
 
-    holder = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-c", HOLDER.format(root=str(settings.BASE_DIR), path=str(database))],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+
+
+def test_writers_of_another_process_queue_on_the_file_lock(database: Path) -> None:
+    """Threads of one process queue among themselves first; the file lock orders them with other processes."""
+    holder = writer_in_another_process(database)
     assert holder.stdout is not None and holder.stdin is not None
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -169,6 +175,98 @@ def test_writers_of_another_process_queue_on_the_file_lock(database: Path) -> No
     assert whos[0] == "other process" and sorted(whos[1:]) == ["here-0", "here-1", "here-2"]
     for connection in here:
         connection.close()
+
+
+def test_a_background_writer_lets_a_waiting_web_request_go_first(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's settlement waits while a web request (an IPN, a payer) of another process waits for the
+    write lock; without giving way the two would race for the file lock when it is released."""
+    import fcntl
+    import os
+
+    monkeypatch.setattr(sqlite_base, "BACKGROUND_YIELD_SECONDS", 5)
+    holder, worker = wrapper(database, "holder"), wrapper(database, "worker")
+    worker.background_writer = True
+    begin_write(holder, "holder")
+    web = writer_in_another_process(database)
+    assert web.stdout is not None and web.stdin is not None
+    web.stdin.write("commit\n")  # commits as soon as it has written
+    web.stdin.flush()
+    probe = os.open(f"{database}.writelock.waiting", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        for _ in range(500):  # until the web request says it is waiting
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                break
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            time.sleep(0.01)
+        else:
+            pytest.fail("the web request never marked itself waiting")
+    finally:
+        os.close(probe)
+    done = threading.Event()
+
+    def settle() -> None:
+        begin_write(worker, "worker")
+        worker.commit()
+        done.set()
+
+    thread = threading.Thread(target=settle)
+    thread.start()
+    try:
+        assert not done.wait(0.3)
+        holder.commit()
+        assert done.wait(5)
+        assert web.stdout.readline().strip() == "held"
+    finally:
+        thread.join()
+        web.stdin.close()
+        web.wait(timeout=10)
+    with holder.cursor() as cursor:
+        cursor.execute("SELECT who FROM events ORDER BY at")
+        assert [row[0] for row in cursor.fetchall()] == ["holder", "other process", "worker"]
+    holder.close()
+    worker.close()
+
+
+def test_a_background_writer_gives_way_for_a_bounded_time_only(database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A steady stream of web requests slows the worker down but never stops it."""
+    import fcntl
+    import os
+
+    monkeypatch.setattr(sqlite_base, "BACKGROUND_YIELD_SECONDS", 0.3)
+    worker = wrapper(database, "worker")
+    worker.background_writer = True
+    waiting = os.open(f"{database}.writelock.waiting", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(waiting, fcntl.LOCK_SH)  # as a web request does while it waits, here for ever
+        begin = time.monotonic()
+        begin_write(worker, "worker")
+        worker.commit()
+        assert 0.3 <= time.monotonic() - begin < 3
+    finally:
+        os.close(waiting)
+    begin = time.monotonic()
+    begin_write(worker, "worker again")  # nobody waiting: at once
+    worker.commit()
+    assert time.monotonic() - begin < 0.3
+    with worker.cursor() as cursor:
+        cursor.execute("SELECT who FROM events ORDER BY at")
+        assert [row[0] for row in cursor.fetchall()] == ["worker", "worker again"]
+    worker.close()
+
+
+def test_only_the_worker_process_is_a_background_writer(database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    connection = wrapper(database, "any")
+    assert not connection._is_background()  # web processes (gunicorn, runserver, tests)
+    monkeypatch.setattr(sqlite_base, "_background_process", False)
+    sqlite_base.mark_background_writer()  # what civicpay_worker does at start
+    assert connection._is_background()
+    connection.background_writer = False
+    assert not connection._is_background()
+    connection.close()
 
 
 def test_the_write_ahead_log_is_copied_back_before_sqlite_would_do_it_inside_a_commit(tmp_path: Path) -> None:

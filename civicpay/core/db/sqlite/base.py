@@ -26,6 +26,14 @@ a checkpoint. Here each process runs a ``PASSIVE`` checkpoint (it never waits fo
 after every ``CHECKPOINT_EVERY`` of its write transactions, once its turn in the queue is given back: the
 log is copied before it reaches SQLite's threshold, whose automatic checkpoint stays on as the fallback
 (for a process that only writes in autocommit, or a log that readers kept from being copied).
+
+Web requests go first. The worker process (``civicpay_worker`` calls ``mark_background_writer``) settles
+confirmed payments and delivers messages: work that may wait a little, while a payer or a gateway waits
+for the answer of a web request. A web request waiting for the write lock holds a shared ``flock`` on
+``<database>.writelock.waiting``; a background writer first tries, without blocking, for an exclusive one
+— it gets it only when no web request is waiting — and after ``BACKGROUND_YIELD_SECONDS`` goes ahead
+anyway, so a steady stream of requests slows settlement down but never stops it. With the worker settling
+beside a burst of IPNs this doubled the IPNs answered and halved p99 (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -42,6 +50,18 @@ from django.db.backends.sqlite3 import base, creation
 
 _process_queues: dict[str, threading.Lock] = {}
 _process_queues_guard = threading.Lock()
+
+# A background writer (the worker process: settlement, message delivery) lets web requests that are waiting
+# for the write lock go first, but waits at most this long per transaction, so it is never starved.
+BACKGROUND_YIELD_SECONDS = 0.05
+_background_process = False
+
+
+def mark_background_writer(background: bool = True) -> None:
+    """Make this process's write transactions give way to waiting web requests (``civicpay_worker``)."""
+    global _background_process
+    _background_process = background
+
 
 # Write transactions of this process between two checkpoints. An IPN's transaction writes ~20 pages, so 25
 # of them stay well under SQLite's own automatic threshold of 1,000 pages.
@@ -61,6 +81,8 @@ class DatabaseCreation(creation.DatabaseCreation):
         if test_database_name and not self.is_in_memory_db(test_database_name):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(f"{test_database_name}.writelock")
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{test_database_name}.writelock.waiting")
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -71,6 +93,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._write_lock_fd: int | None = None
         self._write_lock_held = False
         self._write_lock_queue: threading.Lock | None = None
+        self._waiting_fd: int | None = None
+        # None: as the process (mark_background_writer); True/False: this connection only.
+        self.background_writer: bool | None = None
+
+    def _is_background(self) -> bool:
+        return _background_process if self.background_writer is None else self.background_writer
 
     def _write_lock_path(self) -> str | None:
         name = str(self.settings_dict.get("NAME") or "")
@@ -84,8 +112,38 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return
         if self._write_lock_fd is None:
             self._write_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if self._waiting_fd is None:
+            self._waiting_fd = os.open(f"{path}.waiting", os.O_RDWR | os.O_CREAT, 0o600)
         timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
         deadline = time.monotonic() + timeout
+        if self._is_background():
+            self._give_way()
+            self._write_lock_take(path, deadline, timeout)
+            return
+        fcntl.flock(self._waiting_fd, fcntl.LOCK_SH)  # "a web request is waiting", until it has the lock
+        try:
+            self._write_lock_take(path, deadline, timeout)
+        finally:
+            fcntl.flock(self._waiting_fd, fcntl.LOCK_UN)
+
+    def _give_way(self) -> None:
+        """Wait, at most BACKGROUND_YIELD_SECONDS, while web requests wait for the write lock: each holds a
+        shared lock on ``<database>.writelock.waiting`` while it waits, so no exclusive one can be had."""
+        assert self._waiting_fd is not None
+        give_up = time.monotonic() + BACKGROUND_YIELD_SECONDS
+        while True:
+            try:
+                fcntl.flock(self._waiting_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= give_up:
+                    return
+                time.sleep(0.0005)
+                continue
+            fcntl.flock(self._waiting_fd, fcntl.LOCK_UN)
+            return
+
+    def _write_lock_take(self, path: str, deadline: float, timeout: float) -> None:
+        assert self._write_lock_fd is not None
         queue = _process_queue(path)
         if not queue.acquire(timeout=timeout):
             return  # let SQLite's own busy handling decide
@@ -153,3 +211,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if self._write_lock_fd is not None:
                 os.close(self._write_lock_fd)
                 self._write_lock_fd = None
+            if self._waiting_fd is not None:
+                os.close(self._waiting_fd)
+                self._waiting_fd = None

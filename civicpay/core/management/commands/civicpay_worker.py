@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from civicpay.core.db.sqlite.base import mark_background_writer
 from civicpay.core.process import configure_long_running_process
 from civicpay.core.worker import install_stop_signals, periodic_jobs, run_worker_loop
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, queues: str, interval: float, **options: Any) -> None:
         configure_long_running_process()  # garbage-collector settings (civicpay/core/process.py)
+        mark_background_writer()  # on SQLite, web requests waiting to write go first (a no-op elsewhere)
         stop = threading.Event()
         install_stop_signals(stop)
         names = [job.name for job in periodic_jobs()]
